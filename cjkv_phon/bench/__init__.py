@@ -1,0 +1,1 @@
+"""Benchmark systems (one module each), the grid runner and the leaderboard."""

@@ -1,0 +1,3 @@
+"""CLI commands for the dictionary stage (registered on the shared app)."""
+
+from cjkv_phon.cli.app import app  # noqa: F401

@@ -1,0 +1,1 @@
+"""Sources -> sentences -> phonemizers -> aligned parquet (``build_data``) -> release card and manifest."""

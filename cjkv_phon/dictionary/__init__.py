@@ -1,0 +1,1 @@
+"""MUSE -> English-pivot bilingual dictionaries with transcriptions -> span code-switching."""

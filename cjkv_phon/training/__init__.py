@@ -1,0 +1,1 @@
+"""Parquet + dictionary -> batches -> model -> losses -> trainer -> results JSON."""

@@ -1,0 +1,114 @@
+"""``TrainConfig``: every setting of one training run, typed, frozen and validated.
+
+A run is identified by ``run_id(task, source_lang, target_lang, system, seed)`` and its settings by
+``config_hash``; results embed both. Unset PhoneXL weights (alpha, beta, gamma, mu, r) resolve to the
+paper's Table 5 values for the task and pair (``resources/paper_hparams.yaml``), or to a documented
+fallback for pairs the paper does not cover.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from cjkv_phon.schema import LANGS, TASKS
+
+PHONEMES = ("ipa", "romanized")
+# Fallback for pairs outside Table 5: the mean-ish middle of the paper's grid.
+_FALLBACK_HPARAMS = {"alpha": 0.01, "beta": 0.01, "gamma": 0.01, "mu": 0.15, "r": 0.35}
+
+
+def paper_hparams(task: str, src: str, tgt: str) -> dict[str, float]:
+    """Table 5 hyperparameters for ``task`` and ``src-tgt``; the fallback where the paper has none."""
+    table = yaml.safe_load(resources.files("cjkv_phon.resources").joinpath("paper_hparams.yaml")
+                           .read_text(encoding="utf-8"))
+    return dict(table.get(task, {}).get(f"{src}-{tgt}", _FALLBACK_HPARAMS))
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run. Field comments are the CLI help.
+
+    Ablation switches map to the paper: ``use_pe=False`` (no PE), ``extend_vocab=False`` (PE without
+    vocabulary extension), ``use_le=False`` (no LE), ``alpha/beta/gamma=0`` (objective off),
+    ``phonemes='romanized'`` (PhoneXL-Romanized).
+    """
+
+    task: str = "panx"
+    source_lang: str = "zh"
+    target_lang: str = "vi"
+    system: str = "phonexl"            # registered system name (training/systems/)
+    backbone: str = "multilingual-e5-small"  # hub id, local folder, or tiny-bert / tiny-xlmr (tests)
+    data_dir: str = "releases/xtreme-cjkv-phonemic/data"   # built parquet (cjkv build-data)
+    dictionary_dir: str = "build/dictionaries"          # pivot dictionaries (cjkv build-dict)
+    out_dir: str = "runs"
+    seed: int = 1
+    # PhoneXL representation and objectives
+    phonemes: str = "ipa"
+    use_pe: bool = True
+    extend_vocab: bool = True
+    use_le: bool = True
+    alpha: float | None = None
+    beta: float | None = None
+    gamma: float | None = None
+    mu: float | None = None
+    r: float | None = None
+    use_crf: bool = True
+    # optimisation
+    lr: float = 2e-5
+    epochs: int = 3
+    batch_size: int = 32
+    grad_accum: int = 1
+    max_subwords: int = 128
+    max_grad_norm: float = 1.0
+    warmup_ratio: float = 0.0
+    weight_decay: float = 0.01
+    patience: int = 2                  # evaluations without source-dev improvement before stopping
+    eval_every: int = 0                # steps between evaluations; 0 = once per epoch
+    # data budget (None = all)
+    max_train_sentences: int | None = None
+    max_eval_sentences: int | None = None
+    # execution
+    device: str = "auto"               # auto | cpu | cuda | cuda:N
+    bf16: bool = True                  # bf16 autocast, on CUDA only
+    num_workers: int = 0
+    save_predictions: bool = True
+    options: dict[str, Any] = field(default_factory=dict)   # system-specific settings
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"unknown task {self.task!r}; valid: {', '.join(TASKS)}")
+        for side, lang in (("source_lang", self.source_lang), ("target_lang", self.target_lang)):
+            if lang not in LANGS:
+                raise ValueError(f"unknown {side} {lang!r}; valid: {', '.join(LANGS)}")
+        if self.source_lang == self.target_lang:
+            raise ValueError(f"source and target language are both {self.source_lang!r}")
+        if self.phonemes not in PHONEMES:
+            raise ValueError(f"unknown phonemes {self.phonemes!r}; valid: {', '.join(PHONEMES)}")
+        for name in ("alpha", "beta", "gamma"):
+            v = getattr(self, name)
+            if v is not None and v < 0:
+                raise ValueError(f"{name} must be >= 0, got {v}")
+        for name in ("mu", "r"):
+            v = getattr(self, name)
+            if v is not None and not 0.0 <= v <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {v}")
+        if self.lr <= 0 or self.epochs < 1 or self.batch_size < 1 or self.grad_accum < 1:
+            raise ValueError("lr must be > 0 and epochs, batch_size, grad_accum >= 1; got "
+                             f"lr={self.lr}, epochs={self.epochs}, batch_size={self.batch_size}, "
+                             f"grad_accum={self.grad_accum}")
+        if self.max_subwords < 8:
+            raise ValueError(f"max_subwords must be >= 8, got {self.max_subwords}")
+
+    def resolved(self) -> "TrainConfig":
+        """This config with unset PhoneXL weights filled from the paper's Table 5."""
+        hp = paper_hparams(self.task, self.source_lang, self.target_lang)
+        return replace(self, **{k: (getattr(self, k) if getattr(self, k) is not None else v)
+                                for k, v in hp.items()})
+
+    @property
+    def pair(self) -> str:
+        return f"{self.source_lang}-{self.target_lang}"
