@@ -1,3 +1,77 @@
-"""CLI commands for the bench stage (registered on the shared app)."""
+"""CLI commands for the bench stage: ``cjkv bench`` (run a grid) and ``cjkv leaderboard`` (tables, plot).
 
-from cjkv_phon.cli.app import app  # noqa: F401
+Both are thin shells over :func:`cjkv_phon.bench.runner.run_bench` and
+:func:`cjkv_phon.bench.leaderboard.render_leaderboard` / ``plot_leaderboard``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cjkv_phon.bench.leaderboard import plot_leaderboard, render_leaderboard
+from cjkv_phon.bench.presets import RESULTS_DIR, load_preset
+from cjkv_phon.bench.runner import run_bench
+from cjkv_phon.cli.app import app
+
+
+def _split(value: Optional[str]) -> Optional[tuple[str, ...]]:
+    """``"a,b"`` -> ``("a", "b")``; None stays None so the preset's value is kept."""
+    return tuple(v.strip() for v in value.split(",") if v.strip()) if value else None
+
+
+def _f1(record: dict, side: str) -> str:
+    value = record.get("metrics", {}).get(side, {}).get("test", {}).get("f1")
+    return "–" if value is None else f"{value:.2f}"
+
+
+def bench_table(records: list[dict]) -> Table:
+    """One row per grid run: id, status, attempts, source/target test F1, error."""
+    table = Table("run", "status", "attempts", "resources", "src test F1", "tgt test F1", "error",
+                  title="bench")
+    for r in records:
+        b = r["bench"]
+        table.add_row(b["bench_id"], b["status"], str(b["attempts"]), b["resources"], _f1(r, "source"),
+                      _f1(r, "target"), (b.get("error") or "")[:80])
+    return table
+
+
+@app.command("bench")
+def bench_cli(
+    model: Optional[str] = typer.Option(None, "--model", help="Systems/variants, comma-separated "
+                                        "(e.g. finetune,phonexl-mlm-only) (default: the preset's)."),
+    task: Optional[str] = typer.Option(None, help="panx | udpos, or both comma-separated."),
+    pair: Optional[str] = typer.Option(None, help="Pairs such as zh-vi,ja-ko."),
+    seeds: Optional[int] = typer.Option(None, help="Number of seeds (runs seeds 1..N)."),
+    preset: str = typer.Option("smoke", help="smoke | cpu | paper, or a preset YAML file."),
+    results: Optional[str] = typer.Option(None, help="Results folder (default: benchmarks/results/<preset>)."),
+    backbone: Optional[str] = typer.Option(None, help="Backbones, comma-separated."),
+    retries: Optional[int] = typer.Option(None, help="Extra attempts for a failing run."),
+    data_dir: Optional[str] = typer.Option(None, help="Built parquet folder (cjkv build-data)."),
+    dictionary_dir: Optional[str] = typer.Option(None, help="Pivot dictionaries (cjkv build-dict)."),
+) -> None:
+    """Run a grid of training runs (system x backbone x task x pair x seed); finished runs are skipped."""
+    cfg = load_preset(preset, {"models": _split(model), "tasks": _split(task), "pairs": _split(pair),
+                               "seeds": seeds, "results_dir": results, "backbones": _split(backbone),
+                               "retries": retries},
+                      train={"data_dir": data_dir, "dictionary_dir": dictionary_dir})
+    records = run_bench(cfg, show_progress=True)
+    Console().print(bench_table(records))
+    if any(r["bench"]["status"] == "failed" for r in records):
+        raise typer.Exit(1)
+
+
+@app.command("leaderboard")
+def leaderboard_cli(
+    results: Path = typer.Option(RESULTS_DIR, help="Folder searched (recursively) for results.json."),
+    fmt: str = typer.Option("md", "--format", help="md | csv | tex."),
+    plot: Optional[Path] = typer.Option(None, help="Also write a PNG bar chart of target F1 here."),
+) -> None:
+    """Our results (mean ± std over seeds) beside the paper's Tables 3, 4 and 6, with Δ vs finetune."""
+    typer.echo(render_leaderboard(results, fmt))
+    if plot is not None:
+        Console(stderr=True).print(f"plot written to {plot_leaderboard(results, plot)}")

@@ -1,0 +1,344 @@
+"""The leaderboard: our results (mean ± std over seeds) beside the paper's, in the layout of its tables.
+
+Input: every ``results.json`` under a results folder (``run_bench`` writes them; each carries a
+``bench`` block with the variant name and resources). Output, per split (test, then dev):
+
+* a main table in the layout of Tables 3 and 4: one row per (system, backbone), columns source and
+  target F1 per task and pair, the paper's rows (mBERT, XLM-R) right below ours for the same system;
+* a table in the layout of Table 6 (UDPOS target F1 for the representation ablations).
+
+The headline column is Δ: the mean, over the row's target columns, of (row F1 − ``finetune`` F1 on the
+same backbone and the same side of the comparison, ours or the paper's). Our backbone differs from the
+paper's, so our absolute F1 is not comparable with theirs; the gain over plain fine-tuning is.
+Formats: ``md`` and ``tex`` render those tables; ``csv`` is one line per cell (for further analysis).
+Std is the sample standard deviation (n − 1), 0 for a single seed; the paper does not say which it used.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from cjkv_phon.bench.paper import PAPER_BACKBONES, PaperCell, load_paper
+from cjkv_phon.bench.runner import backbone_slug
+from cjkv_phon.bench.variants import load_variants
+from cjkv_phon.errors import InputError
+from cjkv_phon.schema import PAPER_PAIRS, TASKS
+
+log = logging.getLogger(__name__)
+FORMATS: tuple[str, ...] = ("md", "csv", "tex")
+BASELINE = "finetune"
+_NEEDED_KEYS = ("task", "source_lang", "target_lang", "system", "seed", "backbone", "metrics")
+CellKey = tuple[str, str, str, str]          # (task, pair, side, split)
+
+
+@dataclass(frozen=True)
+class Stat:
+    """Mean ± sample std of one cell over n seeds (F1 on a 0–100 scale)."""
+
+    mean: float
+    std: float
+    n: int
+
+    @classmethod
+    def of(cls, values: list[float]) -> "Stat":
+        std = statistics.stdev(values) if len(values) > 1 else 0.0
+        return cls(statistics.fmean(values), std, len(values))
+
+    def __str__(self) -> str:
+        return f"{self.mean:.2f} ± {self.std:.2f}"
+
+
+@dataclass
+class Row:
+    """One table row: a system on a backbone, from our runs (``ours``) or the paper (``paper``)."""
+
+    origin: str
+    variant: str
+    backbone: str
+    resources: str
+    seeds: int
+    cells: dict[CellKey, Stat] = field(default_factory=dict)
+
+
+def load_results(results_dir: str | Path) -> list[dict]:
+    """Every results record under ``results_dir`` (recursively), checked for the keys we read.
+
+    Raises:
+        InputError: a ``results.json`` is not JSON or lacks a needed key (named with the file).
+    """
+    records = []
+    for path in sorted(Path(results_dir).rglob("results.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not valid JSON: {exc.msg}", path, exc.lineno) from None
+        missing = [k for k in _NEEDED_KEYS if k not in record]
+        if missing:
+            raise InputError("results record lacks keys", path, None, missing)
+        records.append(record)
+    log.info("read %d results records under %s", len(records), results_dir)
+    return records
+
+
+def _f1_values(record: dict) -> Iterable[tuple[CellKey, float]]:
+    """(cell, F1) for each side and split the record has metrics for.
+
+    The trainer stores F1 on the paper's 0-100 scale (``training.metrics.evaluate_tags``).
+    """
+    pair = f"{record['source_lang']}-{record['target_lang']}"
+    for side in ("source", "target"):
+        for split, metrics in record["metrics"].get(side, {}).items():
+            if isinstance(metrics, dict) and metrics.get("f1") is not None:
+                yield (record["task"], pair, side, split), float(metrics["f1"])
+
+
+def _row_of(variant: str, backbone: str, records: list[dict]) -> Row:
+    """Our row for one (variant, backbone): each cell averaged over the records (one per seed)."""
+    values: dict[CellKey, list[float]] = {}
+    for record in records:
+        for cell, f1 in _f1_values(record):
+            values.setdefault(cell, []).append(f1)
+    resources = records[0].get("bench", {}).get("resources", "—")
+    seeds = len({int(r["seed"]) for r in records})
+    return Row("ours", variant, backbone, resources, seeds, {c: Stat.of(v) for c, v in values.items()})
+
+
+def our_rows(records: list[dict]) -> list[Row]:
+    """Group records by (variant, backbone); a record without a bench block counts as its system."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for record in records:
+        variant = record.get("bench", {}).get("variant", record["system"])
+        groups.setdefault((variant, backbone_slug(str(record["backbone"]))), []).append(record)
+    return [_row_of(variant, backbone, recs) for (variant, backbone), recs in sorted(groups.items())]
+
+
+def paper_rows(cells: list[PaperCell]) -> list[Row]:
+    """One row per (system, backbone) of the paper; Table 6 repeats some Table 3 cells, merged here."""
+    rows: dict[tuple[str, str], Row] = {}
+    for c in cells:
+        row = rows.setdefault((c.system, c.backbone),
+                              Row("paper", c.system, PAPER_BACKBONES[c.backbone], c.resources, 3))
+        row.cells[(c.task, c.pair, c.side, c.split)] = Stat(c.mean, c.std, 3)
+    return list(rows.values())
+
+
+def baseline_of(row: Row, rows: list[Row]) -> Row | None:
+    """The ``finetune`` row with the same origin and backbone as ``row`` (None for finetune itself)."""
+    if row.variant == BASELINE:
+        return None
+    return next((r for r in rows if r.variant == BASELINE and r.origin == row.origin
+                 and r.backbone == row.backbone), None)
+
+
+def target_delta(row: Row, rows: list[Row], split: str,
+                 columns: Iterable[tuple[str, str, str]] | None = None) -> float | None:
+    """Mean over the row's target cells of (row − finetune on the same backbone and origin), or None.
+
+    Args:
+        row: the row; rows: all rows (where its baseline is found); split: ``test`` or ``dev``.
+        columns: restrict to these (task, pair, side) columns (a table's shown columns); None = all.
+    """
+    shown = None if columns is None else set(columns)
+    base = baseline_of(row, rows)
+    if base is None:
+        return None
+    diffs = [stat.mean - base.cells[key].mean for key, stat in row.cells.items()
+             if key[2] == "target" and key[3] == split and key in base.cells
+             and (shown is None or key[:3] in shown)]
+    return statistics.fmean(diffs) if diffs else None
+
+
+@dataclass(frozen=True)
+class Section:
+    """One rendered table: a title, a split, its rows in display order and its (task, pair, side) columns."""
+
+    title: str
+    split: str
+    rows: tuple[Row, ...]
+    columns: tuple[tuple[str, str, str], ...]
+
+
+def _ordered(rows: list[Row]) -> list[Row]:
+    """Variants in the variants-table order (unknown ones last), ours before the paper's, then backbone."""
+    order = {name: i for i, name in enumerate(load_variants())}
+    paper_order = list(PAPER_BACKBONES.values())   # mBERT before XLM-R, as in the paper
+    return sorted(rows, key=lambda r: (order.get(r.variant, len(order)), r.variant, r.origin != "ours",
+                                       paper_order.index(r.backbone) if r.origin == "paper" else 0,
+                                       r.backbone))
+
+
+def _columns(rows: list[Row], split: str, tasks: tuple[str, ...] = TASKS,
+             sides: tuple[str, ...] = ("source", "target")) -> tuple[tuple[str, str, str], ...]:
+    """Every (task, pair, side) some row has a value for in ``split``, task-major like the paper."""
+    present = {key[:3] for r in rows for key in r.cells if key[3] == split}
+    paper_pairs = [f"{s}-{t}" for s, t in PAPER_PAIRS]
+    pairs = sorted({p for _, p, _ in present},
+                   key=lambda p: (paper_pairs.index(p) if p in paper_pairs else len(paper_pairs), p))
+    return tuple((t, p, s) for t in tasks for p in pairs for s in sides if (t, p, s) in present)
+
+
+def _in_table6(row: Row, table6: set[str]) -> bool:
+    """Table 6 shows the representation ablations and full PhoneXL; the paper's rows are mBERT only."""
+    wanted = row.variant in table6 or row.variant == "phonexl"
+    return wanted and (row.origin == "ours" or row.backbone == PAPER_BACKBONES["mbert"])
+
+
+def build_sections(ours: list[Row], paper: list[Row], table6: set[str]) -> list[Section]:
+    """The main (Tables 3/4) and Table-6 sections for test and dev, skipping empty ones.
+
+    Args:
+        ours, paper: rows from our results and from the paper.
+        table6: variants that appear only in the paper's Table 6 (the representation ablations).
+    """
+    sections = []
+    for split in ("test", "dev"):
+        rows = [r for r in _ordered(ours + paper) if any(k[3] == split for k in r.cells)]
+        main = [r for r in rows if r.variant not in table6]
+        abl = [r for r in rows if _in_table6(r, table6)]
+        for title, chosen, cols in (
+                (f"{split.capitalize()} F1, layout of Tables 3 and 4", main, _columns(main, split)),
+                (f"{split.capitalize()} F1, layout of Table 6 (UDPOS target)", abl,
+                 _columns(abl, split, ("udpos",), ("target",)))):
+            chosen = [r for r in chosen if any((*c, split) in r.cells for c in cols)]
+            if chosen and cols:
+                sections.append(Section(title, split, tuple(chosen), cols))
+    return sections
+
+
+def _header(columns: Iterable[tuple[str, str, str]]) -> list[str]:
+    head = ["Model", "Backbone", "Resources", "Results", "Seeds", "Δ tgt vs finetune"]
+    return head + [f"{t.upper()} {p.replace('-', '→')} {p.split('-')[s == 'target']} ({'tgt' if s == 'target' else 'src'})"
+                   for t, p, s in columns]
+
+
+def _body(section: Section, all_rows: list[Row]) -> list[list[str]]:
+    """Cell strings of a section; the delta is signed with two decimals, '–' where undefined."""
+    lines = []
+    for r in section.rows:
+        delta = target_delta(r, all_rows, section.split, section.columns)
+        cells = [str(r.cells[(*c, section.split)]) if (*c, section.split) in r.cells else "–"
+                 for c in section.columns]
+        lines.append([r.variant, r.backbone, r.resources, r.origin, str(r.seeds),
+                      "–" if delta is None else f"{delta:+.2f}", *cells])
+    return lines
+
+
+def _markdown(sections: list[Section], all_rows: list[Row]) -> str:
+    out = []
+    for sec in sections:
+        head = _header(sec.columns)
+        out += [f"### {sec.title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        out += ["| " + " | ".join(line) + " |" for line in _body(sec, all_rows)]
+        out.append("")
+    return "\n".join(out)
+
+
+# LaTeX forms of the non-ASCII characters the tables use, and of LaTeX's special characters.
+_TEX = {"±": r"$\pm$", "→": r"$\to$", "Δ": r"$\Delta$", "–": "--", "—": "---", "&": r"\&", "%": r"\%",
+        "_": r"\_", "#": r"\#", "$": r"\$", "{": r"\{", "}": r"\}", "\\": r"\textbackslash{}"}
+
+
+def _tex_escape(text: str) -> str:
+    return "".join(_TEX.get(ch, ch) for ch in text)
+
+
+def _latex(sections: list[Section], all_rows: list[Row]) -> str:
+    out = ["% Generated by `cjkv leaderboard --format tex`; needs \\usepackage{booktabs}."]
+    for sec in sections:
+        head = _header(sec.columns)
+        out += [r"\begin{table*}[t]", r"\centering\small", r"\begin{tabular}{" + "l" * 5 + "r" * (len(head) - 5) + "}",
+                r"\toprule", " & ".join(_tex_escape(h) for h in head) + r" \\", r"\midrule"]
+        out += [" & ".join(_tex_escape(c) for c in line) + r" \\" for line in _body(sec, all_rows)]
+        out += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{_tex_escape(sec.title)}}}", r"\end{table*}", ""]
+    return "\n".join(out)
+
+
+def _csv(all_rows: list[Row]) -> str:
+    """One line per cell, ours and the paper's, with the per-cell delta versus finetune."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["origin", "variant", "backbone", "resources", "task", "pair", "side", "lang", "split",
+                     "n", "mean", "std", "delta_vs_finetune"])
+    for r in _ordered(all_rows):
+        base = baseline_of(r, all_rows)
+        for key, stat in sorted(r.cells.items()):
+            task, pair, side, split = key
+            lang = pair.split("-")[side == "target"]
+            delta = "" if base is None or key not in base.cells else f"{stat.mean - base.cells[key].mean:.4f}"
+            writer.writerow([r.origin, r.variant, r.backbone, r.resources, task, pair, side, lang, split,
+                             stat.n, f"{stat.mean:.4f}", f"{stat.std:.4f}", delta])
+    return buf.getvalue()
+
+
+def leaderboard_rows(results_dir: str | Path) -> tuple[list[Row], list[Row], set[str]]:
+    """Our rows, the paper's rows, and the variants only the paper's Table 6 has."""
+    cells = load_paper()
+    main_variants = {c.system for c in cells if c.table in ("3", "4")}
+    table6 = {c.system for c in cells if c.table == "6"} - main_variants
+    return our_rows(load_results(results_dir)), paper_rows(cells), table6
+
+
+def render_leaderboard(results_dir: str | Path, fmt: str = "md") -> str:
+    """The leaderboard of the results under ``results_dir`` as Markdown, CSV or LaTeX text."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
+    ours, paper, table6 = leaderboard_rows(results_dir)
+    if fmt == "csv":
+        return _csv(ours + paper)
+    sections = build_sections(ours, paper, table6)
+    return (_markdown if fmt == "md" else _latex)(sections, ours + paper)
+
+
+def plot_leaderboard(results_dir: str | Path, path: str | Path, split: str = "test") -> Path:
+    """Bar chart of our target F1 per system (error bars: std over seeds), one panel per task and pair.
+
+    The paper's numbers for the same system are drawn as markers (◆ mBERT, ▲ XLM-R) for reference.
+    Written atomically as PNG with matplotlib's Agg backend (no display needed).
+
+    Raises:
+        ValueError: there is no target F1 for ``split`` under ``results_dir``.
+    """
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from cjkv_phon.atomic import atomic_path
+
+    ours, paper, _ = leaderboard_rows(results_dir)
+    panels = [(t, p) for t, p, _ in _columns(ours, split, sides=("target",))]
+    if not panels:
+        raise ValueError(f"no target {split} F1 in results under {results_dir}")
+    variants = [v for v in dict.fromkeys(r.variant for r in _ordered(ours))]
+    backbones = sorted({r.backbone for r in ours})
+    fig, axes = plt.subplots(1, len(panels), figsize=(max(4.0, 0.9 * len(variants)) * len(panels), 4.2),
+                             squeeze=False)
+    width = 0.8 / len(backbones)
+    for ax, (task, pair) in zip(axes[0], panels):
+        key = (task, pair, "target", split)
+        for j, backbone in enumerate(backbones):
+            stats = [next((r.cells.get(key) for r in ours if r.variant == v and r.backbone == backbone), None)
+                     for v in variants]
+            xs = [i + (j - (len(backbones) - 1) / 2) * width for i in range(len(variants))]
+            ax.bar(xs, [s.mean if s else 0.0 for s in stats], width, yerr=[s.std if s else 0.0 for s in stats],
+                   capsize=3, label=f"ours ({backbone})")
+        for marker, name in (("D", PAPER_BACKBONES["mbert"]), ("^", PAPER_BACKBONES["xlmr"])):
+            pts = [(i, r.cells[key].mean) for i, v in enumerate(variants) for r in paper
+                   if r.variant == v and r.backbone == name and key in r.cells]
+            if pts:
+                ax.scatter(*zip(*pts), marker=marker, color="black", zorder=3, label=f"paper ({name})")
+        ax.set_title(f"{task.upper()} {pair.replace('-', '→')}: target {split} F1")
+        ax.set_xticks(range(len(variants)), variants, rotation=45, ha="right")
+        ax.set_ylabel("F1")
+        ax.legend(fontsize="small")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
+    plt.close(fig)
+    return Path(path)

@@ -1,0 +1,103 @@
+"""``BenchConfig``: one benchmark grid (systems × backbones × tasks × pairs × seeds) and its presets.
+
+Presets are recipes in ``benchmarks/presets/{smoke,cpu,paper}.yaml``; ``load_preset("smoke",
+{"models": ("xtune",)})`` reads one and applies command-line overrides (file first, flags override).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from cjkv_phon.bench.paper import BENCHMARKS_DIR
+from cjkv_phon.bench.variants import GRID_FIELDS, get_variant
+from cjkv_phon.recipes import load_config
+from cjkv_phon.schema import LANGS, TASKS
+from cjkv_phon.training.config import TrainConfig
+
+PRESETS_DIR = BENCHMARKS_DIR / "presets"
+RESULTS_DIR = BENCHMARKS_DIR / "results"
+
+
+def _check_train_overrides(where: str, values: Mapping[str, Any]) -> None:
+    """Overrides must name TrainConfig fields the grid does not set itself, with valid values."""
+    fields = {f.name for f in dataclasses.fields(TrainConfig)} - GRID_FIELDS
+    bad = sorted(set(values) - fields)
+    if bad:
+        raise ValueError(f"{where}: unknown or grid-owned settings {bad}; valid: {sorted(fields)}")
+    TrainConfig(**values)  # raises ValueError naming a bad value
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """A benchmark grid. Field comments are the CLI help.
+
+    Each run is ``TrainConfig(**train, **backbone_train[backbone], **variant.overrides)`` plus the
+    grid's own fields (task, pair, seed, system, backbone, out_dir).
+    """
+
+    preset: str = "smoke"                     # name used for the default results folder
+    models: tuple[str, ...] = ("finetune", "phonexl")   # variant names (resources/bench_variants.yaml)
+    tasks: tuple[str, ...] = ("panx",)
+    pairs: tuple[str, ...] = ("zh-vi",)       # <source>-<target>
+    seeds: int = 1                            # runs seeds 1..N
+    backbones: tuple[str, ...] = ("tiny-bert",)
+    retries: int = 1                          # extra attempts for a run that raises
+    results_dir: str = ""                     # "" = benchmarks/results/<preset>
+    train: dict[str, Any] = field(default_factory=dict)          # TrainConfig settings for every run
+    backbone_train: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-backbone settings
+
+    def __post_init__(self) -> None:
+        for name in ("models", "tasks", "pairs", "backbones"):
+            if not getattr(self, name):
+                raise ValueError(f"{name} must not be empty")
+        for model in self.models:
+            get_variant(model)  # KeyError listing the valid names
+        for task in self.tasks:
+            if task not in TASKS:
+                raise ValueError(f"unknown task {task!r}; valid: {', '.join(TASKS)}")
+        for pair in self.pairs:
+            src, _, tgt = pair.partition("-")
+            if src not in LANGS or tgt not in LANGS or src == tgt:
+                raise ValueError(f"pair must be <src>-<tgt> of two of {', '.join(LANGS)}; got {pair!r}")
+        if self.seeds < 1 or self.retries < 0:
+            raise ValueError(f"seeds must be >= 1 and retries >= 0; got seeds={self.seeds}, "
+                             f"retries={self.retries}")
+        _check_train_overrides(f"preset {self.preset!r} train", self.train)
+        for backbone, values in self.backbone_train.items():
+            _check_train_overrides(f"preset {self.preset!r} backbone_train[{backbone!r}]",
+                                   {**self.train, **values})
+
+    @property
+    def results_path(self) -> Path:
+        """Where the grid's results go: ``results_dir`` or ``benchmarks/results/<preset>``."""
+        return Path(self.results_dir) if self.results_dir else RESULTS_DIR / self.preset
+
+
+def preset_path(name_or_path: str | Path) -> Path:
+    """A preset file: an existing path as given, else ``benchmarks/presets/<name>.yaml``."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        return path
+    named = PRESETS_DIR / f"{name_or_path}.yaml"
+    if not named.is_file():
+        known = sorted(p.stem for p in PRESETS_DIR.glob("*.yaml"))
+        raise FileNotFoundError(f"no preset {str(name_or_path)!r}; known: {', '.join(known)}")
+    return named
+
+
+def load_preset(name_or_path: str | Path, overrides: Mapping[str, Any] | None = None,
+                train: Mapping[str, Any] | None = None) -> BenchConfig:
+    """Read a preset and apply overrides (``None`` values are ignored).
+
+    Args:
+        name_or_path: ``smoke``, ``cpu``, ``paper`` or a YAML file.
+        overrides: ``BenchConfig`` fields, e.g. ``{"seeds": 1, "models": ("xtune",)}``.
+        train: ``TrainConfig`` settings merged INTO the preset's ``train`` (not replacing it), e.g.
+            ``{"data_dir": "build/data"}``.
+    """
+    cfg = load_config(BenchConfig, preset_path(name_or_path), overrides)
+    extra = {k: v for k, v in (train or {}).items() if v is not None}
+    return dataclasses.replace(cfg, train={**cfg.train, **extra}) if extra else cfg

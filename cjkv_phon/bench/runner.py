@@ -1,0 +1,203 @@
+"""The benchmark grid: expand a ``BenchConfig`` into runs, then train each one that is not done yet.
+
+Every run goes through the same trainer (``train(cfg) -> results record``). The runner adds what the
+leaderboard needs (variant name, resources, preset) under the record's ``bench`` key and rewrites the
+record atomically. Layout::
+
+    <results>/<backbone>/<variant>/<trainer run id>/results.json   a finished run
+    <results>/<backbone>/<variant>/<trainer run id>/error.json     the last failure of a run
+    <results>/bench_summary.json                                   the last bench call: config, run statuses
+
+The variant level keeps ablations apart: ``phonexl-mlm-only`` and ``phonexl`` both train the ``phonexl``
+system, so the trainer gives them the same run id.
+
+Re-running the same grid is cheap and safe: a run whose ``results.json`` carries the same config hash is
+skipped, a failed run is tried again (``retries`` extra attempts each time), and an interrupted run
+resumes from the trainer's own checkpoints in its run folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from rich.progress import Progress
+
+from cjkv_phon.atomic import write_json
+from cjkv_phon.bench.presets import BenchConfig
+from cjkv_phon.bench.variants import Variant, get_variant
+from cjkv_phon.provenance import git_commit
+from cjkv_phon.recipes import config_to_dict
+from cjkv_phon.schema import run_id
+from cjkv_phon.training.config import TrainConfig
+from cjkv_phon.training.results import run_config_hash
+
+log = logging.getLogger(__name__)
+TrainFn = Callable[[TrainConfig], dict]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One grid cell, ready to train.
+
+    Attributes:
+        variant: the named grid entry (system + overrides).
+        config: the complete training config (its ``out_dir`` is this variant's folder).
+        bench_id: ``<task>_<src>-<tgt>_<variant>_s<seed>``, the id shown in tables and logs.
+    """
+
+    variant: Variant
+    config: TrainConfig
+    bench_id: str
+
+    @property
+    def run_dir(self) -> Path:
+        """The trainer's folder for this run: ``<out_dir>/<run id of the trainer>``."""
+        c = self.config
+        return Path(c.out_dir) / run_id(c.task, c.source_lang, c.target_lang, c.system, c.seed)
+
+    @property
+    def config_hash(self) -> str:
+        """The trainer's own hash of the resolved config (``results.run_config_hash``): the record of
+        a finished run carries it, so equal hashes mean the run is done with these exact settings."""
+        return run_config_hash(self.config.resolved())
+
+
+def backbone_slug(backbone: str) -> str:
+    """A folder name for a backbone: the last path part of a local folder, hub ``org/name`` -> ``org--name``."""
+    path = Path(backbone)
+    return path.name if path.is_absolute() or backbone.startswith(".") else backbone.replace("/", "--")
+
+
+def expand_grid(cfg: BenchConfig) -> list[RunSpec]:
+    """All runs of the grid, in backbone, model, task, pair, seed order."""
+    specs = []
+    for backbone in cfg.backbones:
+        for model in cfg.models:
+            variant = get_variant(model)
+            out_dir = cfg.results_path / backbone_slug(backbone) / variant.name
+            for task in cfg.tasks:
+                for pair in cfg.pairs:
+                    src, tgt = pair.split("-")
+                    for seed in range(1, cfg.seeds + 1):
+                        settings = {**cfg.train, **cfg.backbone_train.get(backbone, {}),
+                                    **variant.overrides}
+                        train_cfg = TrainConfig(**settings, task=task, source_lang=src, target_lang=tgt,
+                                                system=variant.system, seed=seed, backbone=backbone,
+                                                out_dir=str(out_dir))
+                        specs.append(RunSpec(variant, train_cfg, run_id(task, src, tgt, model, seed)))
+    return specs
+
+
+def finished_record(spec: RunSpec) -> dict | None:
+    """The run's results record if it finished with this exact config, else None."""
+    path = spec.run_dir / "results.json"
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        log.warning("%s: unreadable results, the run will be redone", path)
+        return None
+    return record if isinstance(record, dict) and record.get("config_hash") == spec.config_hash else None
+
+
+def _bench_block(spec: RunSpec, preset: str, status: str, attempts: int) -> dict[str, Any]:
+    """What the runner adds to a record: the grid entry, resources and how the run went."""
+    return {"bench_id": spec.bench_id, "variant": spec.variant.name, "label": spec.variant.label,
+            "resources": spec.variant.resources, "preset": preset, "config_hash": spec.config_hash,
+            "status": status, "attempts": attempts}
+
+
+def run_one(spec: RunSpec, train_fn: TrainFn, preset: str, retries: int) -> dict:
+    """Train one run, retrying up to ``retries`` times; the failure is recorded, never raised.
+
+    Returns:
+        The results record with a ``bench`` block whose ``status`` is ``done``, ``failed``, or
+        ``stopped`` (the trainer hit ``max_steps`` and checkpointed; the next bench resumes it).
+    """
+    error = ""
+    for attempt in range(1, retries + 2):
+        try:
+            record = dict(train_fn(spec.config))
+        except Exception as exc:  # noqa: BLE001 - any training failure is recorded and retried
+            error = f"{type(exc).__name__}: {exc}"
+            log.warning("%s: attempt %d/%d failed: %s", spec.bench_id, attempt, retries + 1, error)
+            write_json(spec.run_dir / "error.json", {
+                **_bench_block(spec, preset, "failed", attempt), "error": error,
+                "traceback": traceback.format_exc(), "config": config_to_dict(spec.config),
+                "git_commit": git_commit()})
+            continue
+        if record.get("status") == "stopped":      # max_steps reached: checkpointed, not finished
+            record["bench"] = _bench_block(spec, preset, "stopped", attempt)
+            return record
+        record["bench"] = _bench_block(spec, preset, "done", attempt)
+        write_json(spec.run_dir / "results.json", record)
+        (spec.run_dir / "error.json").unlink(missing_ok=True)  # a stale failure would mislead readers
+        return record
+    return {"bench": {**_bench_block(spec, preset, "failed", retries + 1), "error": error}}
+
+
+def _reuse_finished(spec: RunSpec, preset: str) -> dict | None:
+    """The record of a run finished earlier with the same config, marked ``skipped``; else None."""
+    record = finished_record(spec)
+    if record is None:
+        return None
+    if "bench" not in record:       # the trainer finished but the bench was stopped before its block
+        record["bench"] = _bench_block(spec, preset, "done", 1)
+        write_json(spec.run_dir / "results.json", record)
+    log.info("%s: finished earlier with the same config, skipped", spec.bench_id)
+    return {**record, "bench": {**record["bench"], "status": "skipped"}}
+
+
+def _default_train() -> TrainFn:
+    """The project's trainer, imported when first needed: the leaderboard imports this module and
+    should not pay for loading the training stack (accelerate, transformers)."""
+    from cjkv_phon.training.trainer import train
+    return train
+
+
+def run_bench(cfg: BenchConfig, train_fn: TrainFn | None = None, show_progress: bool = False) -> list[dict]:
+    """Run the grid: skip finished runs, train the others with retries, write a summary.
+
+    Args:
+        cfg: the grid.
+        train_fn: ``TrainConfig -> results record`` (default: ``cjkv_phon.training.trainer.train``),
+            which must write ``<out_dir>/<run id>/results.json``; the runner rewrites it with its block.
+        show_progress: draw a rich progress bar for the grid (the CLI turns it on).
+
+    Returns:
+        One record per grid run, in grid order; ``record["bench"]["status"]`` is ``done``,
+        ``skipped`` (finished earlier with the same config), ``stopped`` (``max_steps``) or ``failed``
+        (with ``error``).
+    """
+    train_fn = train_fn or _default_train()
+    specs = expand_grid(cfg)
+    records: list[dict] = []
+    with Progress(disable=not show_progress) as progress:
+        bar = progress.add_task(f"bench {cfg.preset}", total=len(specs))
+        for spec in specs:
+            progress.update(bar, description=spec.bench_id)
+            start = time.perf_counter()
+            record = _reuse_finished(spec, cfg.preset)
+            if record is None:
+                record = run_one(spec, train_fn, cfg.preset, cfg.retries)
+                log.info("%s: %s in %.1f s", spec.bench_id, record["bench"]["status"],
+                         time.perf_counter() - start)
+            records.append(record)
+            progress.advance(bar)
+    write_summary(cfg, records)
+    return records
+
+
+def write_summary(cfg: BenchConfig, records: list[dict]) -> Path:
+    """Write ``<results>/bench_summary.json``: the grid's config and each run's status."""
+    runs = [{k: r["bench"].get(k) for k in ("bench_id", "variant", "status", "attempts", "error")}
+            for r in records]
+    return write_json(cfg.results_path / "bench_summary.json",
+                      {"config": config_to_dict(cfg), "git_commit": git_commit(), "runs": runs})

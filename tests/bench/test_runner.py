@@ -1,0 +1,112 @@
+"""The grid runner: retries, skipping finished runs, resuming, failure records.
+
+``FlakyTrainer`` is a real training function for the harness (like lm-eval's DummyLM): it writes the
+trainer's own results record (``training.results.build_record``) without training, and fails the
+first time it sees each run, so retry and resume paths run for real.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import torch
+
+from cjkv_phon.bench.presets import BenchConfig
+from cjkv_phon.bench.runner import expand_grid, run_bench
+from cjkv_phon.schema import run_id
+from cjkv_phon.training.config import TrainConfig
+from cjkv_phon.training.results import build_record, write_results
+
+
+class FlakyTrainer:
+    """Writes a results record per run; raises on the first ``failures`` calls of each run."""
+
+    def __init__(self, failures: int = 1) -> None:
+        self.failures = failures
+        self.calls: Counter[tuple[str, str]] = Counter()
+
+    def __call__(self, cfg: TrainConfig) -> dict:
+        cfg = cfg.resolved()
+        rid = run_id(cfg.task, cfg.source_lang, cfg.target_lang, cfg.system, cfg.seed)
+        self.calls[(cfg.out_dir, rid)] += 1
+        if self.calls[(cfg.out_dir, rid)] <= self.failures:
+            raise RuntimeError(f"simulated crash in {rid}")
+        f1 = 40.0 + cfg.seed
+        metrics = {side: {split: {"f1": f1, "precision": f1, "recall": f1, "accuracy": f1}
+                          for split in ("dev", "test")} for side in ("source", "target")}
+        record = build_record(cfg, metrics, {"train_s": 0.0}, torch.device("cpu"))
+        write_results(Path(cfg.out_dir) / rid, record)
+        return record
+
+
+def grid(tmp_path: Path, retries: int = 1, **train) -> BenchConfig:
+    return BenchConfig(preset="test", models=("finetune", "phonexl-mlm-only"), tasks=("panx",),
+                       pairs=("zh-vi",), seeds=2, retries=retries, results_dir=str(tmp_path),
+                       train={"epochs": 1, **train})
+
+
+def statuses(records: list[dict]) -> list[str]:
+    return [r["bench"]["status"] for r in records]
+
+
+def test_retry_then_skip_finished(tmp_path):
+    trainer = FlakyTrainer(failures=1)
+    records = run_bench(grid(tmp_path), trainer)
+    assert statuses(records) == ["done"] * 4
+    assert [r["bench"]["attempts"] for r in records] == [2] * 4
+    spec = expand_grid(grid(tmp_path))[2]                       # phonexl-mlm-only, seed 1
+    saved = json.loads((spec.run_dir / "results.json").read_text(encoding="utf-8"))
+    assert saved["bench"]["variant"] == "phonexl-mlm-only" and saved["system"] == "phonexl"
+    assert saved["bench"]["config_hash"] == saved["config_hash"] == spec.config_hash
+    assert not (spec.run_dir / "error.json").exists()          # the stale failure was cleared
+    calls = sum(trainer.calls.values())
+    again = run_bench(grid(tmp_path), trainer)                 # same grid: nothing is retrained
+    assert statuses(again) == ["skipped"] * 4 and sum(trainer.calls.values()) == calls
+    assert [r["metrics"] for r in again] == [r["metrics"] for r in records]
+
+
+def test_changed_settings_are_rerun(tmp_path):
+    trainer = FlakyTrainer(failures=0)
+    run_bench(grid(tmp_path), trainer)
+    records = run_bench(grid(tmp_path, lr=1e-4), trainer)      # a new config hash for every run
+    assert statuses(records) == ["done"] * 4 and sum(trainer.calls.values()) == 8
+
+
+def test_failure_recorded_then_resumed(tmp_path):
+    trainer = FlakyTrainer(failures=1)
+    records = run_bench(grid(tmp_path, retries=0), trainer)
+    assert statuses(records) == ["failed"] * 4
+    assert records[0]["bench"]["error"] == "RuntimeError: simulated crash in panx_zh-vi_finetune_s1"
+    spec = expand_grid(grid(tmp_path))[0]
+    error = json.loads((spec.run_dir / "error.json").read_text(encoding="utf-8"))
+    assert error["attempts"] == 1 and "simulated crash" in error["traceback"]
+    summary = json.loads((tmp_path / "bench_summary.json").read_text(encoding="utf-8"))
+    assert [r["status"] for r in summary["runs"]] == ["failed"] * 4
+    assert statuses(run_bench(grid(tmp_path, retries=0), trainer)) == ["done"] * 4   # the rerun resumes
+
+
+def test_stopped_run_is_not_finished(tmp_path):
+    def stops(cfg: TrainConfig) -> dict:          # what train() returns when max_steps stops it
+        return {"run_id": run_id(cfg.task, cfg.source_lang, cfg.target_lang, cfg.system, cfg.seed),
+                "status": "stopped", "step": 3}
+    records = run_bench(grid(tmp_path), stops)
+    assert statuses(records) == ["stopped"] * 4
+    assert not list(tmp_path.rglob("results.json"))
+
+
+def test_bench_block_added_when_missing(tmp_path):
+    # The trainer wrote results.json but the bench was killed before adding its block.
+    spec = expand_grid(grid(tmp_path))[0]
+    FlakyTrainer(failures=0)(spec.config)
+    records = run_bench(grid(tmp_path), FlakyTrainer(failures=0))
+    assert statuses(records)[0] == "skipped"
+    saved = json.loads((spec.run_dir / "results.json").read_text(encoding="utf-8"))
+    assert saved["bench"]["variant"] == "finetune" and saved["bench"]["resources"] == "—"
+
+
+def test_unknown_model_fails_before_training(tmp_path):
+    with pytest.raises(KeyError, match="unknown model"):
+        BenchConfig(models=("phonexl-mlm",), results_dir=str(tmp_path))
