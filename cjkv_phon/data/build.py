@@ -1,0 +1,535 @@
+"""``build_data``: sources -> sentences -> phonemizers -> one aligned parquet file per (task, lang, split).
+
+Output: ``<out>/data/<task>/<lang>/<split>.parquet`` with :data:`~cjkv_phon.schema.SENTENCE_SCHEMA`,
+then the release card and manifest (:mod:`cjkv_phon.data.release`). Properties the code keeps:
+
+* **All or nothing.** Every requested source is located before any work starts (a missing file names
+  the path expected); files are written into a staging folder and moved into place only once every
+  job has succeeded, so a malformed input in any job leaves the output folder as it was.
+* **Deterministic.** No timestamps, fixed row groups and compression: a rebuild is byte-identical,
+  whatever ``workers`` is (each file depends only on its own inputs).
+* **Idempotent.** Each file's metadata holds a build state (input sha256s, the content settings, a
+  fingerprint of the data code and tables, and of the installed packages); a rerun skips files whose
+  state is unchanged and logs "up to date".
+
+Missing files: the recipe lists what to build; ``exclude`` names (task, lang, split) combinations
+known to be absent (XTREME has no UDPOS Korean train), which are skipped with a log line. Any other
+missing source raises ``FileNotFoundError`` naming the expected path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+import cjkv_phon
+from cjkv_phon.atomic import atomic_path
+from cjkv_phon.data.conllu import ConlluSource
+from cjkv_phon.data.hub import HubSource
+from cjkv_phon.data.sentences import Sentence
+from cjkv_phon.data.xtreme import ReadResult, Skipped, XtremeSource
+from cjkv_phon.errors import check_choice
+from cjkv_phon.provenance import sha256_file
+from cjkv_phon.schema import LANGS, SCHEMES, SENTENCE_SCHEMA, SPLITS, STATUSES, TASKS, check_sentence_rows
+
+log = logging.getLogger(__name__)
+
+# Fixed writer settings: part of what makes a rebuild byte-identical.
+ROW_GROUP_SIZE = 10_000
+COMPRESSION = "zstd"
+META_PREFIX = "cjkv_phon."
+# Code whose change must invalidate built files (paths relative to the package root). The release card,
+# stats and CLI code only present the data, so editing them does not force a rebuild.
+_CODE_GLOBS = ("schema.py", "data/sentences.py", "data/xtreme.py", "data/conllu.py", "data/hub.py",
+               "data/build.py", "data/phonemize/**/*.py", "resources/phonemize/**/*",
+               "resources/ud*")
+
+
+@dataclass(frozen=True)
+class BuildDataConfig:
+    """Settings of one ``cjkv build-data`` run (recipe: ``pipelines/build-data.yaml``).
+
+    Attributes:
+        source: an XTREME ``download/`` folder (has ``panx/`` or ``udpos/``), a folder of UD CoNLL-U
+            files (UDPOS only), or ``hf`` for ``google/xtreme`` on the Hugging Face hub.
+        tasks, langs, splits: what to build (every combination, minus ``exclude``).
+        exclude: ``<task>.<lang>.<split>`` combinations known to be absent, skipped with a log line.
+        scheme: transcription scheme, ``native`` or ``paper`` (see the phonemizers).
+        name: release name, used in the dataset card.
+        out: release folder; None means ``releases/<name>``.
+        workers: processes phonemizing files in parallel (output is identical for any value).
+        max_sentences: keep only the first N sentences of each file (tests, smoke runs).
+        skip_malformed: drop and report sentences with malformed lines instead of stopping.
+        cache: let phonemizers cache per-unit conversions (off only for the benchmark's baseline).
+        hub_revision: pin ``google/xtreme`` to a hub commit when ``source`` is ``hf``.
+    """
+
+    source: str = "../shared/data/xtreme"
+    tasks: tuple[str, ...] = TASKS
+    langs: tuple[str, ...] = LANGS
+    splits: tuple[str, ...] = SPLITS
+    exclude: tuple[str, ...] = ("udpos.ko.train",)
+    scheme: str = "native"
+    name: str = "xtreme-cjkv-phonemic"
+    out: str | None = None
+    workers: int = 1
+    max_sentences: int | None = None
+    skip_malformed: bool = False
+    cache: bool = True
+    hub_revision: str | None = None
+
+    def __post_init__(self) -> None:
+        for kind, values, valid in (("task", self.tasks, TASKS), ("language", self.langs, LANGS),
+                                    ("split", self.splits, SPLITS)):
+            if not values:
+                raise ValueError(f"no {kind} to build; valid: {', '.join(valid)}")
+            for value in values:
+                check_choice(kind, value, valid)
+        for item in self.exclude:
+            parts = item.split(".")
+            if len(parts) != 3:
+                raise ValueError(f"exclude entry {item!r} is not <task>.<lang>.<split>")
+            for kind, value, valid in zip(("task", "language", "split"), parts, (TASKS, LANGS, SPLITS)):
+                check_choice(f"{kind} in exclude entry {item!r}:", value, valid)
+        check_choice("scheme", self.scheme, SCHEMES)
+        if not self.source:
+            raise ValueError("source is empty; give an XTREME folder, a CoNLL-U folder or 'hf'")
+        if not self.name or "/" in self.name:
+            raise ValueError(f"release name must be a non-empty folder name, got {self.name!r}")
+        if self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {self.workers}")
+        if self.max_sentences is not None and self.max_sentences < 1:
+            raise ValueError(f"max_sentences must be >= 1 or None, got {self.max_sentences}")
+
+    @property
+    def release_dir(self) -> Path:
+        """The release folder (``out``, or ``releases/<name>``)."""
+        return Path(self.out) if self.out else Path("releases") / self.name
+
+    def content_settings(self) -> dict[str, Any]:
+        """The settings that change file contents (not ``out``, ``workers``, ``cache``, ``name``)."""
+        return {"scheme": self.scheme, "max_sentences": self.max_sentences,
+                "skip_malformed": self.skip_malformed}
+
+
+class Source(Protocol):
+    """What the build needs of a source (``XtremeSource``, ``ConlluSource``, ``HubSource``)."""
+
+    kind: str
+
+    def files(self, task: str, lang: str, split: str) -> list[Path]: ...
+
+    def fingerprint(self, task: str, lang: str, split: str) -> dict[str, str]: ...
+
+    def read(self, task: str, lang: str, split: str, *, skip_malformed: bool = False,
+             max_sentences: int | None = None) -> ReadResult: ...
+
+
+def resolve_source(source: str, hub_revision: str | None = None) -> Source:
+    """Turn ``--source`` into a source: ``hf``, an XTREME folder, or a CoNLL-U folder.
+
+    Raises:
+        FileNotFoundError: the path does not exist, or is neither kind of folder.
+    """
+    if source == "hf":
+        return HubSource(revision=hub_revision)
+    root = Path(source)
+    if not root.is_dir():
+        raise FileNotFoundError(f"source folder not found: {root} (give an XTREME download/ folder, "
+                                "a folder of UD .conllu files, or 'hf')")
+    if (root / "panx").is_dir() or (root / "udpos").is_dir():
+        return XtremeSource(str(root))
+    if any(root.glob("*.conllu")):
+        return ConlluSource(str(root))
+    raise FileNotFoundError(f"{root} is neither an XTREME download/ folder (panx/ or udpos/ inside) "
+                            "nor a folder of UD .conllu files")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One output file: a (task, lang, split) of the release."""
+
+    task: str
+    lang: str
+    split: str
+
+    @property
+    def key(self) -> str:
+        """``<task>.<lang>.<split>``, the form ``exclude`` entries use."""
+        return f"{self.task}.{self.lang}.{self.split}"
+
+    @property
+    def relpath(self) -> str:
+        """The file's path inside the release folder."""
+        return f"data/{self.task}/{self.lang}/{self.split}.parquet"
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """What happened to one output file.
+
+    Attributes:
+        up_to_date: True when the file was already built with the same state and was left alone.
+        seconds: wall time spent reading, phonemizing and writing it (0 when up to date).
+    """
+
+    task: str
+    lang: str
+    split: str
+    path: str
+    sentences: int
+    tokens: int
+    status_counts: dict[str, int]
+    skipped: tuple[Skipped, ...] = ()
+    seconds: float = 0.0
+    up_to_date: bool = False
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """The result of :func:`build_data`: one :class:`FileReport` per file, in plan order."""
+
+    release_dir: str
+    files: tuple[FileReport, ...]
+    excluded: tuple[str, ...] = ()
+    seconds: float = 0.0
+    release_written: bool = False
+
+    @property
+    def built(self) -> tuple[FileReport, ...]:
+        """The files this run (re)built."""
+        return tuple(f for f in self.files if not f.up_to_date)
+
+    @property
+    def skipped(self) -> tuple[Skipped, ...]:
+        """Every malformed sentence skipped, over all files."""
+        return tuple(s for f in self.files for s in f.skipped)
+
+    def totals(self) -> dict[str, int]:
+        """Summed sentences, tokens and status counts over all files."""
+        out: Counter[str] = Counter()
+        for f in self.files:
+            out.update({"files": 1, "sentences": f.sentences, "tokens": f.tokens, **f.status_counts})
+        return dict(out)
+
+
+def plan_jobs(cfg: BuildDataConfig, source: Source) -> tuple[list[Job], list[str]]:
+    """The files to build, and the excluded combinations (logged).
+
+    Every job's source is located here, before any work, so a missing file fails the run at once.
+    """
+    jobs, excluded = [], []
+    for task in cfg.tasks:
+        for lang in cfg.langs:
+            for split in cfg.splits:
+                job = Job(task, lang, split)
+                if job.key in cfg.exclude:
+                    log.info("skipping %s %s %s: excluded by the recipe (known absent from the "
+                             "source)", task, lang, split)
+                    excluded.append(job.key)
+                    continue
+                for path in source.files(task, lang, split):
+                    if not path.is_file():
+                        raise FileNotFoundError(f"{task} {lang} {split}: source file not found, "
+                                                f"expected {path}")
+                jobs.append(job)
+    return jobs, excluded
+
+
+def _glob_code(root: Path) -> list[Path]:
+    return sorted({p for pattern in _CODE_GLOBS for p in root.glob(pattern) if p.is_file()})
+
+
+def code_fingerprint() -> str:
+    """sha256 over the data code and tables (see ``_CODE_GLOBS``) and the package version."""
+    root = Path(cjkv_phon.__file__).resolve().parent
+    h = hashlib.sha256(cjkv_phon.__version__.encode())
+    for path in _glob_code(root):
+        if "__pycache__" in path.parts:
+            continue
+        h.update(path.relative_to(root).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def env_fingerprint() -> str:
+    """sha256 over every installed distribution's name and version.
+
+    The phonemizers' own ``versions()`` need them built, which is slow; this coarser stand-in lets an
+    up-to-date check run without building any phonemizer, and still rebuilds after an upgrade.
+    """
+    pairs = sorted({(d.metadata["Name"] or "").lower() + "==" + d.version
+                    for d in metadata.distributions()})
+    return hashlib.sha256("\n".join(pairs).encode()).hexdigest()
+
+
+def job_state(job: Job, inputs: dict[str, str], cfg: BuildDataConfig, code: str, env: str) -> str:
+    """The build state of one file: same state, same bytes (so the file need not be rebuilt)."""
+    blob = json.dumps({"job": asdict(job), "inputs": inputs, "settings": cfg.content_settings(),
+                       "code": code, "env": env}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def read_file_metadata(path: str | Path) -> dict[str, Any]:
+    """The ``cjkv_phon.*`` schema metadata of a built parquet file, JSON-decoded."""
+    meta = pq.read_schema(path).metadata or {}
+    return {k.decode()[len(META_PREFIX):]: json.loads(v) for k, v in meta.items()
+            if k.decode().startswith(META_PREFIX)}
+
+
+def _is_up_to_date(path: Path, state: str) -> bool:
+    if not path.is_file():
+        return False
+    try:
+        return read_file_metadata(path).get("build_state") == state
+    except (OSError, ValueError, pa.ArrowException):
+        return False  # unreadable or foreign file: rebuild it
+
+
+def _phonemizer(lang: str, scheme: str, cache: bool) -> Any:
+    """The process-wide phonemizer (``get_phonemizer`` builds each once per process)."""
+    # Imported here, not at module level, so an up-to-date rerun never loads the linguistic tools.
+    from cjkv_phon.data.phonemize import get_phonemizer
+
+    return get_phonemizer(lang, scheme, cache=cache)
+
+
+def sentences_to_table(sentences: tuple[Sentence, ...], phonemizer: Any) -> pa.Table:
+    """Transcribe sentences into a table with ``SENTENCE_SCHEMA`` (checked by the caller)."""
+    cols: dict[str, list[Any]] = {name: [] for name in SENTENCE_SCHEMA.names}
+    for s in sentences:
+        t = phonemizer.transcribe(s.tokens)
+        for name, value in (("id", s.id), ("lang", s.lang), ("task", s.task), ("split", s.split),
+                            ("tokens", list(s.tokens)),
+                            ("tags", list(s.tags) if s.tags is not None else None),
+                            ("ipa", list(t.ipa)), ("romanized", list(t.romanized)),
+                            ("status", list(t.status))):
+            cols[name].append(value)
+    return pa.Table.from_pydict(cols, schema=SENTENCE_SCHEMA)
+
+
+@dataclass(frozen=True)
+class _Task:
+    """Everything a worker process needs to build one file (picklable)."""
+
+    job: Job
+    source: Any
+    cfg: BuildDataConfig
+    state: str
+    inputs: dict[str, str] = field(default_factory=dict)
+    staging: str = ""
+
+
+def _file_metadata(task: _Task, versions: dict[str, str], n_skipped: int) -> dict[bytes, bytes]:
+    """Parquet schema metadata: provenance, plus the build state used for the up-to-date check."""
+    values = {
+        "task": task.job.task, "lang": task.job.lang, "split": task.job.split,
+        "scheme": task.cfg.scheme, "versions": versions, "source_sha256": task.inputs,
+        "source_kind": task.source.kind, "cjkv_phon_version": cjkv_phon.__version__,
+        "config": task.cfg.content_settings(), "build_state": task.state, "skipped": n_skipped,
+    }
+    return {(META_PREFIX + k).encode(): json.dumps(v, sort_keys=True, ensure_ascii=False).encode()
+            for k, v in values.items()}
+
+
+def build_file(task: _Task) -> FileReport:
+    """Read, transcribe, check and write one file into the staging folder (runs in a worker)."""
+    start = time.perf_counter()
+    job, cfg = task.job, task.cfg
+    read = task.source.read(job.task, job.lang, job.split, skip_malformed=cfg.skip_malformed,
+                            max_sentences=cfg.max_sentences)
+    phonemizer = _phonemizer(job.lang, cfg.scheme, cfg.cache)
+    table = sentences_to_table(read.sentences, phonemizer)
+    where = f"{job.relpath} (from {task.source.kind} source)"
+    check_sentence_rows(table, where)
+    table = table.replace_schema_metadata(_file_metadata(task, phonemizer.versions(),
+                                                         len(read.skipped)))
+    with atomic_path(Path(task.staging) / job.relpath) as tmp:
+        pq.write_table(table, tmp, row_group_size=ROW_GROUP_SIZE, compression=COMPRESSION,
+                       use_dictionary=True, write_statistics=True)
+    statuses = Counter(st for row in table.column("status").to_pylist() for st in row)
+    return FileReport(job.task, job.lang, job.split, job.relpath, table.num_rows,
+                      sum(statuses.values()), {s: statuses.get(s, 0) for s in STATUSES},
+                      read.skipped, time.perf_counter() - start)
+
+
+def _up_to_date_report(job: Job, path: Path) -> FileReport:
+    """A report for a file left alone, with its counts read back from the file."""
+    statuses = Counter(st for row in pq.read_table(path, columns=["status"]).column("status")
+                       .to_pylist() for st in row)
+    rows = pq.read_metadata(path).num_rows
+    return FileReport(job.task, job.lang, job.split, job.relpath, rows, sum(statuses.values()),
+                      {s: statuses.get(s, 0) for s in STATUSES}, up_to_date=True)
+
+
+def _run_tasks(tasks: list[_Task], workers: int,
+               on_file_done: Callable[[FileReport], None] | None) -> dict[str, FileReport]:
+    """Build every task: in-process for one worker, else on ``workers`` single-process lanes."""
+    done: dict[str, FileReport] = {}
+
+    def finish(report: FileReport) -> None:
+        done[f"{report.task}.{report.lang}.{report.split}"] = report
+        if on_file_done is not None:
+            on_file_done(report)
+
+    if workers == 1 or len(tasks) <= 1:
+        for task in tasks:
+            finish(build_file(task))
+    else:
+        _run_lanes(tasks, min(workers, len(tasks)), finish)
+    return done
+
+
+def _next_task(pending: list[_Task], mine: set[str], anyone: set[str]) -> _Task:
+    """Pick a lane's next file: its own languages first, then one nobody has loaded, then the largest.
+
+    Building a phonemizer costs seconds to tens of seconds (dictionaries, MeCab, epitran), paid once
+    per process and language; keeping a language on the lane that already loaded it avoids paying it
+    again. ``pending`` is sorted largest first, so each rule takes the largest file it allows.
+    """
+    for rule in (lambda t: t.job.lang in mine, lambda t: t.job.lang not in anyone, lambda t: True):
+        for task in pending:
+            if rule(task):
+                pending.remove(task)
+                return task
+    raise ValueError("no pending task")  # unreachable: callers check pending first
+
+
+def _run_lanes(tasks: list[_Task], n_lanes: int, finish: Callable[[FileReport], None]) -> None:
+    """Run tasks on ``n_lanes`` one-process executors, choosing each lane's next file by language.
+
+    Spawn, not fork: the caller may hold threads (a progress display) whose locks a fork would copy.
+    """
+    ctx = get_context("spawn")
+    lanes = [ProcessPoolExecutor(max_workers=1, mp_context=ctx) for _ in range(n_lanes)]
+    loaded: list[set[str]] = [set() for _ in lanes]
+    pending = sorted(tasks, key=_input_size, reverse=True)
+    running: dict[Future[FileReport], int] = {}
+
+    def submit(lane: int) -> None:
+        task = _next_task(pending, loaded[lane], set().union(*loaded))
+        loaded[lane].add(task.job.lang)
+        running[lanes[lane].submit(build_file, task)] = lane
+
+    try:
+        for lane in range(n_lanes):
+            if pending:
+                submit(lane)
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                lane = running.pop(future)
+                finish(future.result())
+                if pending:
+                    submit(lane)
+    finally:
+        for executor in lanes:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _input_size(task: _Task) -> int:
+    return sum(p.stat().st_size for p in task.source.files(task.job.task, task.job.lang,
+                                                           task.job.split))
+
+
+def _promote(staging: Path, out: Path, relpaths: list[str]) -> None:
+    """Move finished files from the staging folder into the release (each move is a rename)."""
+    for rel in relpaths:
+        target = out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / rel, target)
+
+
+def build_data(cfg: BuildDataConfig,
+               on_file_done: Callable[[FileReport], None] | None = None) -> BuildReport:
+    """Build the phonemic release described by ``cfg``.
+
+    Args:
+        cfg: what to build and where.
+        on_file_done: called with each file's report as it finishes (progress display).
+
+    Returns:
+        A :class:`BuildReport` (never prints; the CLI renders it).
+
+    Raises:
+        FileNotFoundError: the source, or a file it should hold, is missing (nothing is written).
+        InputError: a malformed input line, unless ``cfg.skip_malformed`` (nothing is written).
+    """
+    from cjkv_phon.data.release import write_release  # the release stage comes after this one
+
+    start = time.perf_counter()
+    source = resolve_source(cfg.source, cfg.hub_revision)
+    jobs, excluded = plan_jobs(cfg, source)
+    out = cfg.release_dir
+    code, env = code_fingerprint(), env_fingerprint()
+    tasks, fresh = [], {}
+    for job in jobs:
+        inputs = source.fingerprint(job.task, job.lang, job.split)
+        state = job_state(job, inputs, cfg, code, env)
+        if _is_up_to_date(out / job.relpath, state):
+            log.info("%s is up to date", job.relpath)
+            fresh[job.key] = _up_to_date_report(job, out / job.relpath)
+            if on_file_done is not None:
+                on_file_done(fresh[job.key])
+        else:
+            tasks.append(_Task(job, source, cfg, state, inputs))
+    built = _build_staged(tasks, out, cfg.workers, on_file_done) if tasks else {}
+    reports = tuple({**fresh, **built}[job.key] for job in jobs)
+    if not tasks:
+        log.info("all %d files up to date in %s", len(jobs), out)
+    wrote = bool(tasks) or not (out / "manifest.json").is_file()
+    if wrote:
+        write_release(out, cfg)
+    return BuildReport(str(out), reports, tuple(excluded), time.perf_counter() - start, wrote)
+
+
+def _build_staged(tasks: list[_Task], out: Path, workers: int,
+                  on_file_done: Callable[[FileReport], None] | None) -> dict[str, FileReport]:
+    """Build into a fresh staging folder inside ``out``; promote only if every task succeeded."""
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    try:
+        staged = [_Task(t.job, t.source, t.cfg, t.state, t.inputs, str(staging)) for t in tasks]
+        reports = _run_tasks(staged, workers, on_file_done)
+        _promote(staging, out, [t.job.relpath for t in tasks])
+        return reports
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def load_split(data_dir: str | Path, task: str, lang: str, split: str) -> pa.Table:
+    """One built file as a schema-checked table.
+
+    Args:
+        data_dir: the release's ``data/`` folder (``TrainConfig.data_dir``).
+
+    Raises:
+        ValueError: unknown task, language or split, or a file that breaks the schema.
+        FileNotFoundError: the file is not built; the message says which build to run.
+    """
+    check_choice("task", task, TASKS)
+    check_choice("language", lang, LANGS)
+    check_choice("split", split, SPLITS)
+    path = Path(data_dir) / task / lang / f"{split}.parquet"
+    if not path.is_file():
+        out = Path(data_dir).parent
+        raise FileNotFoundError(f"{path} is not built; run: cjkv build-data --tasks {task} "
+                                f"--langs {lang} --splits {split} --out {out}")
+    table = pq.read_table(path)
+    check_sentence_rows(table, str(path))
+    return table
