@@ -43,11 +43,11 @@ from importlib import metadata
 from itertools import accumulate
 from typing import Callable, Sequence
 
-from epitran.simple import SimpleEpitran
 import fugashi
 import pykakasi
 
 from cjkv_phon.data.phonemize.base import Phonemizer, Transcription, register
+from cjkv_phon.data.phonemize.epitran_engine import FastEpitran
 from cjkv_phon.data.phonemize.kana import (align_morae, katakana_to_hepburn, morae, reading_variants,
                                            to_katakana)
 from cjkv_phon.data.phonemize.latin import latin_to_ipa
@@ -62,6 +62,7 @@ JAPANESE_SCRIPTS = frozenset({"han", "kana"})
 _CONTEXT_ENDS = frozenset("ッン")
 # (start, end, kind, text): kind is the status; for ok/fallback, text is a katakana reading.
 Segment = tuple[int, int, str, str]
+_MISSING = object()  # memo sentinel: a memoised value may itself be None
 
 
 def hepburn(kakasi: pykakasi.kakasi, text: str) -> str | None:
@@ -98,14 +99,16 @@ class NativeJa(Phonemizer):
     def __init__(self, cache: bool = True) -> None:
         super().__init__(cache)
         self._tagger = fugashi.Tagger()
-        # SimpleEpitran is the map-and-rules engine that ``epitran.Epitran`` wraps; the wrapper also
-        # builds a panphon feature table we never use (~2 s and ~100 MB per instance).
-        self._epitran = SimpleEpitran("jpn-Kana")
+        # epitran's map-and-rules engine without the panphon feature table we never use (~4 s and
+        # ~100 MB per instance) and with rules skipped where they cannot match (same output).
+        self._epitran = FastEpitran("jpn-Kana")
         self._fold = opencc_char_map("JPVariants.txt")
         # Field positions of the readings in unidic's CSV feature string (see _morphemes).
         fields = self._tagger("日本")[0].feature._fields
         self._kana_at, self._pron_at = fields.index("kana"), fields.index("pron")
         self._memo: dict[tuple, object] = {}
+        # unidic feature line -> (kana, pron): a word's line recurs with every occurrence.
+        self._fields: dict[str, tuple[str | None, str | None]] = {}
 
     def versions(self) -> dict[str, str]:
         return {name: metadata.version(name)
@@ -121,18 +124,21 @@ class NativeJa(Phonemizer):
         for start, end, kana, pron in self._morphemes(text):
             first = bisect.bisect_right(cuts, start)  # token edges strictly inside the morpheme
             inner = tuple(c - start for c in cuts[first:bisect.bisect_left(cuts, end, first)])
-            for a, b, kind, piece in self._cached(("m", text[start:end], kana, pron, inner),
-                                                  self._segments, text[start:end], kana, pron, inner):
-                segments.append((start + a, start + b, kind, piece))
+            surface = text[start:end]
+            found = self._cached(("m", surface, kana, pron, inner), self._segments, surface, kana,
+                                 pron, inner)
+            segments.extend(found if start == 0 else
+                            [(start + a, start + b, kind, piece) for a, b, kind, piece in found])
         return assemble(tokens, self._spans(segments, original))
 
     def _cached(self, key: tuple, func: Callable, *args):  # type: ignore[no-untyped-def]
         """Memoise ``func(*args)`` under ``key`` when caching is on (one dict for all units)."""
         if not self.cache:
             return func(*args)
-        if key not in self._memo:
-            self._memo[key] = func(*args)
-        return self._memo[key]
+        found = self._memo.get(key, _MISSING)
+        if found is _MISSING:
+            found = self._memo[key] = func(*args)
+        return found
 
     def _morphemes(self, text: str) -> list[tuple[int, int, str | None, str | None]]:
         """``(start, end, kana, pron)`` per morpheme; characters MeCab skipped come with no reading."""
@@ -158,6 +164,15 @@ class NativeJa(Phonemizer):
         (rare) line goes through fugashi's parser. Unknown words carry fewer fields: no reading.
         """
         raw = word.feature_raw
+        found = self._fields.get(raw) if self.cache else None
+        if found is None:
+            found = self._parse_readings(word, raw)
+            if self.cache:
+                self._fields[raw] = found
+        return found
+
+    def _parse_readings(self, word: fugashi.UnidicNode, raw: str) -> tuple[str | None, str | None]:
+        """``_readings`` uncached (the same feature line recurs for every occurrence of a word)."""
         if '"' in raw:
             return word.feature.kana, word.feature.pron
         parts = raw.split(",")
@@ -226,16 +241,22 @@ class NativeJa(Phonemizer):
         Passed-through and failed pieces take their text from ``original`` (before kanji folding).
         """
         spans: list[Span] = []
+        append = spans.append
         for i, (start, end, kind, text) in enumerate(segments):
             if kind == STATUS_PASS:
-                spans.append((start, end, passthrough(original[start:end])))
+                append((start, end, passthrough(original[start:end])))
             elif kind == STATUS_FAILED:
-                spans.append((start, end, failed(original[start:end])))
+                append((start, end, failed(original[start:end])))
             else:
                 next_mora = self._next_mora(segments, i) if text[-1:] in _CONTEXT_ENDS else ""
-                ipa, rom = self._cached(("r", text, next_mora), self._convert, text, next_mora)
-                spans.append((start, end, Piece(ipa, rom, kind) if ipa else failed(original[start:end])))
+                piece = self._cached((kind, text, next_mora), self._reading_piece, kind, text, next_mora)
+                append((start, end, piece if piece is not None else failed(original[start:end])))
         return spans
+
+    def _reading_piece(self, kind: str, text: str, next_mora: str) -> Piece | None:
+        """One reading piece converted (memoised whole, Piece included); None if epitran gives nothing."""
+        ipa, rom = self._convert(text, next_mora)
+        return Piece(ipa, rom, kind) if ipa else None
 
     @staticmethod
     def _next_mora(segments: list[Segment], i: int) -> str:

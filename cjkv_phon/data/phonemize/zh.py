@@ -132,6 +132,12 @@ class PaperZh(TokenwisePhonemizer):
 
     own_scripts = frozenset({"han"})
 
+    def __init__(self, cache: bool = True) -> None:
+        super().__init__(cache)
+        # Tokens are memoised whole; multi-character words (UDPOS) share their characters, so the
+        # dragonmapper lookup (the costly step) is memoised per character too.
+        self._char = _memoise(self._char_uncached, cache)
+
     def versions(self) -> dict[str, str]:
         return {"dragonmapper": metadata.version("dragonmapper")}
 
@@ -139,6 +145,6 @@ class PaperZh(TokenwisePhonemizer):
         return combine(self._char(c) for c in text)
 
     @staticmethod
-    def _char(char: str) -> Piece:
+    def _char_uncached(char: str) -> Piece:
         syllable = dm_hanzi.to_pinyin(char, accented=False)
         return syllable_piece(syllable) if _NUMBERED.match(syllable) else failed(char)
