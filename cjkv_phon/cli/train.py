@@ -1,3 +1,104 @@
-"""CLI commands for the train stage (registered on the shared app)."""
+"""``cjkv train``: one training run (``cjkv_phon.training.trainer.train``) and a metrics table.
 
-from cjkv_phon.cli.app import app  # noqa: F401
+Example:
+    cjkv train --task panx --pair zh-vi --model phonexl --max-train-sentences 2000 --epochs 1
+    cjkv train --recipe my-run.yaml --no-le --phonemes romanized --seed 2
+    accelerate launch -m cjkv_phon.cli train --task udpos --pair ja-ko --model phonexl   # several GPUs
+
+The recipe (a ``TrainConfig`` YAML) is read first; flags that are given override it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cjkv_phon.cli.app import app
+
+
+def metrics_table(record: dict[str, Any]) -> Table:
+    """One row per evaluated set (source/target x dev/test): F1, precision, recall, accuracy."""
+    table = Table("side", "lang", "split", "F1", "P", "R", "acc",
+                  title=f"{record['run_id']} ({record['backbone']}, {record['device']})")
+    for side, lang in (("source", record["source_lang"]), ("target", record["target_lang"])):
+        for split, m in record["metrics"][side].items():
+            table.add_row(side, lang, split, *(f"{m[k]:.2f}" for k in ("f1", "precision", "recall", "accuracy")))
+    t = record["timings"]
+    table.caption = (f"train {t['train_s']:.0f}s ({t['train_sentences_per_s']:.1f} sent/s), eval "
+                     f"{t['eval_s']:.0f}s; peak RSS {record['peak_memory']['rss_mib']:.0f} MiB")
+    return table
+
+
+def _pair(pair: Optional[str]) -> tuple[Optional[str], Optional[str]]:
+    """``"zh-vi"`` -> ``("zh", "vi")``; None leaves both to the recipe."""
+    if pair is None:
+        return None, None
+    src, sep, tgt = pair.partition("-")
+    if not sep or not src or not tgt:
+        raise typer.BadParameter(f"--pair must look like zh-vi, got {pair!r}")
+    return src, tgt
+
+
+def _off(flag: bool) -> Optional[bool]:
+    """A ``--no-x`` flag: given -> False (turn off), absent -> None (the recipe decides)."""
+    return False if flag else None
+
+
+@app.command("train")
+def train_cli(
+    task: Optional[str] = typer.Option(None, help="panx | udpos."),
+    pair: Optional[str] = typer.Option(None, help="source-target, e.g. zh-vi or ja-ko."),
+    model: Optional[str] = typer.Option(None, help="System: phonexl, finetune, cosda-ml, ..."),
+    backbone: Optional[str] = typer.Option(None, help="Hub id, local folder, multilingual-e5-small, tiny-bert, tiny-xlmr."),
+    seed: Optional[int] = typer.Option(None, help="Random seed."),
+    recipe: Optional[Path] = typer.Option(None, help="TrainConfig YAML; flags override it."),
+    no_pe: bool = typer.Option(False, "--no-pe", help="Ablation: no phonemic embedding."),
+    no_extend_vocab: bool = typer.Option(False, "--no-extend-vocab", help="Ablation: IPA with the original vocabulary."),
+    no_le: bool = typer.Option(False, "--no-le", help="Ablation: no language embedding."),
+    no_crf: bool = typer.Option(False, "--no-crf", help="Softmax cross-entropy instead of a CRF."),
+    phonemes: Optional[str] = typer.Option(None, help="ipa | romanized."),
+    alpha: Optional[float] = typer.Option(None, help="L_align weight [default: paper Table 5]."),
+    beta: Optional[float] = typer.Option(None, help="L_MLM weight [default: paper Table 5]."),
+    gamma: Optional[float] = typer.Option(None, help="L_XMLM weight [default: paper Table 5]."),
+    mu: Optional[float] = typer.Option(None, help="Mask ratio [default: paper Table 5]."),
+    r: Optional[float] = typer.Option(None, "--r", help="Code-switch ratio [default: paper Table 5]."),
+    max_train_sentences: Optional[int] = typer.Option(None, help="Use at most N training sentences."),
+    max_eval_sentences: Optional[int] = typer.Option(None, help="Evaluate dev on at most N sentences."),
+    max_test_sentences: Optional[int] = typer.Option(
+        None, help="Evaluate test on at most N sentences (a fixed sample; default: full test sets)."),
+    epochs: Optional[int] = typer.Option(None, help="Training epochs."),
+    batch_size: Optional[int] = typer.Option(None, help="Sentences per micro-batch."),
+    lr: Optional[float] = typer.Option(None, help="Peak learning rate."),
+    max_steps: Optional[int] = typer.Option(None, help="Stop (checkpointed) after N steps; rerun to resume."),
+    device: Optional[str] = typer.Option(None, help="auto | cpu | cuda | cuda:N."),
+    out: Optional[str] = typer.Option(None, "--out", help="Runs folder [default: runs]."),
+    data_dir: Optional[str] = typer.Option(None, help="Built parquet folder (cjkv build-data)."),
+    dictionary_dir: Optional[str] = typer.Option(None, help="Pivot dictionaries (cjkv build-dict)."),
+) -> None:
+    """Train one model, evaluate it on source and target dev/test, write results.json."""
+    from cjkv_phon.recipes import load_config
+    from cjkv_phon.training.config import TrainConfig
+    from cjkv_phon.training.trainer import train
+
+    src, tgt = _pair(pair)
+    overrides = dict(task=task, source_lang=src, target_lang=tgt, system=model, backbone=backbone, seed=seed,
+                     use_pe=_off(no_pe), extend_vocab=_off(no_extend_vocab), use_le=_off(no_le),
+                     use_crf=_off(no_crf), phonemes=phonemes, alpha=alpha, beta=beta, gamma=gamma, mu=mu,
+                     r=r, max_train_sentences=max_train_sentences, max_eval_sentences=max_eval_sentences,
+                     max_test_sentences=max_test_sentences,
+                     epochs=epochs, batch_size=batch_size, lr=lr, max_steps=max_steps, device=device,
+                     out_dir=out, data_dir=data_dir, dictionary_dir=dictionary_dir)
+    try:
+        cfg = load_config(TrainConfig, recipe, overrides)
+    except ValueError as err:                      # a bad setting is a usage error
+        raise typer.BadParameter(str(err)) from None
+    record = train(cfg)
+    console = Console()
+    if "metrics" in record:
+        console.print(metrics_table(record))
+    else:
+        console.print(f"{record['run_id']}: stopped at step {record['step']}; rerun to resume")

@@ -68,9 +68,11 @@ class TrainConfig:
     weight_decay: float = 0.01
     patience: int = 2                  # evaluations without source-dev improvement before stopping
     eval_every: int = 0                # steps between evaluations; 0 = once per epoch
+    max_steps: int | None = None       # stop (checkpointed) after this many steps; rerun to resume
     # data budget (None = all)
     max_train_sentences: int | None = None
-    max_eval_sentences: int | None = None
+    max_eval_sentences: int | None = None   # dev subsample (model selection and dev scores)
+    max_test_sentences: int | None = None   # test subsample; None = full test sets (CPU presets only)
     # execution
     device: str = "auto"               # auto | cpu | cuda | cuda:N
     bf16: bool = True                  # bf16 autocast, on CUDA only
@@ -100,6 +102,15 @@ class TrainConfig:
             raise ValueError("lr must be > 0 and epochs, batch_size, grad_accum >= 1; got "
                              f"lr={self.lr}, epochs={self.epochs}, batch_size={self.batch_size}, "
                              f"grad_accum={self.grad_accum}")
+        for name in ("max_train_sentences", "max_eval_sentences", "max_test_sentences"):
+            v = getattr(self, name)
+            if v is not None and v < 1:
+                raise ValueError(f"{name} must be >= 1 or None, got {v}")
+        if self.max_steps is not None and self.max_steps < 1:
+            raise ValueError(f"max_steps must be >= 1 or None, got {self.max_steps}")
+        if self.eval_every < 0 or self.patience < 1:
+            raise ValueError(f"eval_every must be >= 0 and patience >= 1, got eval_every="
+                             f"{self.eval_every}, patience={self.patience}")
         if self.max_subwords < 8:
             raise ValueError(f"max_subwords must be >= 8, got {self.max_subwords}")
 

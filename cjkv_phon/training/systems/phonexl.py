@@ -1,0 +1,165 @@
+"""PhoneXL: L = L_task + alpha L_align + beta L_MLM + gamma L_XMLM (Nguyen et al., 2023).
+
+* L_task: CRF log-likelihood of the gold tags, inputs with PE and LE.
+* L_align: symmetric InfoNCE within each sentence between each token's PE and its mean orthographic
+  input embedding, learnable temperature (``losses.align_loss``). Skipped when ``use_pe`` is off
+  (there is no PE to align).
+* L_MLM: a fraction mu of the WHOLE tokens of each sentence (re-drawn every step) have all their
+  orthographic subwords replaced by the mask token; their PE and LE stay, so the model predicts each
+  original subword id from the context plus all transcriptions. Predictions and labels are both per
+  subword, and logits are computed at masked positions only.
+* L_XMLM: the same masked prediction on a code-switched copy of the sentence (ratio r, pivot
+  dictionary, re-drawn every step in ``prepare``): switched tokens carry the dictionary's
+  transcription and the target-language LE.
+
+Cost: each masked objective is one more encoder forward and backward plus an [N, V] decoder, and with
+V = 250k (e5, XLM-R) the decoder costs about as much as the encoder (N ~ 200 masked subwords per batch
+of 16 PAN-X zh sentences: 2 N V H ~ 38 GFLOP forward vs ~42 for the encoder). Computing task, MLM and
+XMLM every step is therefore several times the cost of plain fine-tuning (benchmarks/bench_train.py
+measures it; results in benchmarks/results/bench_train.json). By default (``options.aux_schedule:
+alternate``) L_MLM is computed on even steps and L_XMLM on odd steps, each at twice its weight: the
+expected gradient is the paper's, with one masked pass per step instead of two. ``aux_schedule: every``
+computes both every step. A zero weight skips its pass in either schedule, and L_align needs no
+encoder pass.
+
+The decoder itself is made cheap by default (``options.mlm_vocab: data``): the softmax runs over the
+subwords that can be labels, those of the training sentences plus those of the dictionary's
+target-language side (~10^4 ids rather than 2.5 x 10^5), built once in ``begin_stage``. Every label
+is in the candidate set, so this is the full-vocabulary loss minus the partition mass of subwords that
+never occur in the run's data. ``options: {mlm_vocab: full, aux_schedule: every}`` is the paper's
+objective exactly.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+
+from cjkv_phon.training.batches import Batch, Example, code_switch_examples
+from cjkv_phon.training.config import TrainConfig
+from cjkv_phon.training.losses import align_loss, masked_lm_loss, sample_word_mask
+from cjkv_phon.training.model import ModelSettings, PhoneXLModel
+from cjkv_phon.training.system import SYSTEMS, PredictFn, Stage, System, TrainBatch
+
+log = logging.getLogger(__name__)
+AUX_SCHEDULES = ("every", "alternate")
+MLM_VOCABS = ("data", "full")
+
+
+@dataclass(frozen=True)
+class MLMVocab:
+    """A candidate vocabulary for the masked-LM softmax: ``ids`` [V'] and ``column`` [V] (-100 = absent)."""
+
+    ids: torch.Tensor
+    column: torch.Tensor
+
+    @classmethod
+    def of(cls, ids: set[int], vocab_size: int) -> "MLMVocab":
+        ordered = torch.tensor(sorted(ids), dtype=torch.long)
+        column = torch.full((vocab_size,), -100, dtype=torch.long)
+        column[ordered] = torch.arange(len(ordered))
+        return cls(ordered, column)
+
+    def to(self, device: torch.device) -> "MLMVocab":
+        return MLMVocab(self.ids.to(device), self.column.to(device))
+
+
+def masked_lm(model: PhoneXLModel, batch: Batch, ratio: float, mask_id: int,
+              generator: torch.Generator, vocab: MLMVocab | None = None) -> torch.Tensor:
+    """Whole-token masked LM on ``batch``: mask ``ratio`` of its tokens, predict their subwords.
+
+    Only the orthographic ids are masked: ``model`` still adds every token's PE and LE, the
+    cross-modal signal L_MLM is meant to exploit. With ``vocab`` the softmax runs over its candidates.
+    """
+    masked_words = sample_word_mask(batch.word_mask, ratio, generator)          # [B, W] bool
+    widx = batch.word_index                                                      # [B, S]
+    masked_sub = (widx >= 0) & masked_words.gather(1, widx.clamp(min=0))        # [B, S] bool
+    hidden = model(batch, input_ids=batch.input_ids.masked_fill(masked_sub, mask_id))   # [B, S, H]
+    labels = batch.input_ids[masked_sub]                                         # [N] subword ids
+    if vocab is None:
+        return masked_lm_loss(model.mlm_logits(hidden[masked_sub]), labels)     # logits [N, V]
+    logits = model.mlm_logits(hidden[masked_sub], vocab.ids)                     # [N, V']
+    return masked_lm_loss(logits, vocab.column[labels])                         # labels as columns
+
+
+@SYSTEMS.register("phonexl")
+class PhoneXL(System):
+    """The paper's method; alpha/beta/gamma/mu/r come from the resolved config (Table 5 defaults)."""
+
+    uses_phonemes = True
+
+    def __init__(self, cfg: TrainConfig, collator, dictionary=None) -> None:
+        super().__init__(cfg, collator, dictionary)
+        for name in ("alpha", "beta", "gamma", "mu", "r"):
+            if getattr(cfg, name) is None:
+                raise ValueError(f"PhoneXL needs a resolved config ({name} is None): "
+                                 "pass cfg.resolved()")
+        self.aux_schedule = cfg.options.get("aux_schedule", "alternate")
+        if self.aux_schedule not in AUX_SCHEDULES:
+            raise ValueError(f"unknown options.aux_schedule {self.aux_schedule!r}; valid: "
+                             f"{', '.join(AUX_SCHEDULES)}")
+        self.mlm_vocab_kind = cfg.options.get("mlm_vocab", "data")
+        if self.mlm_vocab_kind not in MLM_VOCABS:
+            raise ValueError(f"unknown options.mlm_vocab {self.mlm_vocab_kind!r}; valid: {', '.join(MLM_VOCABS)}")
+        self.mlm_vocab: MLMVocab | None = None
+        self.mask_id = collator.tokenizer.mask_token_id
+        if (cfg.beta > 0 or cfg.gamma > 0) and self.mask_id is None:
+            raise ValueError(f"tokenizer {type(collator.tokenizer).__name__} has no mask token; "
+                             "L_MLM/L_XMLM need one (set beta=0 and gamma=0 to train without)")
+
+    @classmethod
+    def needs_dictionary(cls, cfg: TrainConfig) -> bool:
+        return (cfg.resolved().gamma or 0) > 0
+
+    def model_settings(self) -> ModelSettings:
+        return ModelSettings(use_pe=self.cfg.use_pe, use_le=self.cfg.use_le, use_crf=self.cfg.use_crf,
+                             with_mlm_head=self.cfg.beta > 0 or self.cfg.gamma > 0)
+
+    def begin_stage(self, stage: Stage, model: PhoneXLModel, examples: list[Example],
+                    predict: PredictFn) -> list[Example]:
+        """Build the MLM candidate vocabulary once (``mlm_vocab: data``): every subword of the training
+        sentences and of the dictionary's target-language side, i.e. every label L_MLM / L_XMLM can have."""
+        if self.mlm_vocab_kind == "data" and self.mlm_vocab is None and (self.cfg.beta > 0 or self.cfg.gamma > 0):
+            ids = {i for ex in examples for tok in ex.tokens for i in self.collator.pieces(tok)}
+            if self.dictionary is not None:
+                forward = self.dictionary.source_lang == self.cfg.source_lang
+                ids |= {i for e in self.dictionary.entries for tok in (e.target if forward else e.source).tokens
+                        for i in self.collator.pieces(tok)}
+            self.mlm_vocab = MLMVocab.of(ids, model.word_embeddings.num_embeddings)
+            log.info("MLM softmax over %d candidate subwords (of %d)", len(ids), len(self.mlm_vocab.column))
+        return examples
+
+    def prepare(self, examples: Sequence[Example], rng: random.Random, stage: Stage) -> TrainBatch:
+        views = {"main": self.collator.collate(examples)}
+        if self.cfg.gamma > 0:
+            views["switched"] = self.collator.collate(code_switch_examples(
+                examples, self.collator, self.dictionary, self.cfg.source_lang, self.cfg.target_lang,
+                self.cfg.r, rng))
+        return TrainBatch(views)
+
+    def losses(self, model: PhoneXLModel, batch: TrainBatch, step: int,
+               generator: torch.Generator) -> dict[str, torch.Tensor]:
+        cfg, main = self.cfg, batch.main
+        out = {"task": self.task_loss(model, main)}
+        total = out["task"]
+        if cfg.alpha > 0 and cfg.use_pe:
+            out["align"] = align_loss(model.phonemic_embedding(main), model.orthographic_embedding(main),
+                                      main.word_mask, model.log_scale)
+            total = total + cfg.alpha * out["align"]
+        # (weight multiplier, whether this step computes it) for MLM and XMLM
+        alternate = self.aux_schedule == "alternate"
+        mlm_on, xmlm_on = (step % 2 == 0, step % 2 == 1) if alternate else (True, True)
+        scale = 2.0 if alternate else 1.0
+        vocab = self.mlm_vocab.to(main.input_ids.device) if self.mlm_vocab is not None else None
+        if cfg.beta > 0 and mlm_on:
+            out["mlm"] = masked_lm(model, main, cfg.mu, self.mask_id, generator, vocab)
+            total = total + cfg.beta * scale * out["mlm"]
+        if cfg.gamma > 0 and xmlm_on:
+            out["xmlm"] = masked_lm(model, batch.views["switched"], cfg.mu, self.mask_id, generator, vocab)
+            total = total + cfg.gamma * scale * out["xmlm"]
+        out["loss"] = total
+        return out
