@@ -64,7 +64,7 @@ def run_variant(args: argparse.Namespace) -> dict:
     collator = Collator(backbone.tokenizer, LABELS["panx"], cfg.max_subwords)
     system = system_cls(cfg, collator, load_dictionary(cfg) if system_cls.needs_dictionary(cfg) else None)
     model = system.build_model(backbone.model)
-    optimizer = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr)
+    optimizer = torch.optim.AdamW(param_groups(model, cfg.weight_decay, cfg.head_lr), lr=cfg.lr)
     chunks = split_examples(examples, collator)
     batches = [chunks[i:i + args.batch_size] for i in range(0, len(chunks), args.batch_size)]
     stage = Stage("train", 1)

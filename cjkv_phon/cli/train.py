@@ -73,6 +73,8 @@ def train_cli(
     epochs: Optional[int] = typer.Option(None, help="Training epochs."),
     batch_size: Optional[int] = typer.Option(None, help="Sentences per micro-batch."),
     lr: Optional[float] = typer.Option(None, help="Peak learning rate."),
+    head_lr: Optional[float] = typer.Option(
+        None, help="Learning rate of the head, CRF and language embeddings (default: --lr)."),
     max_steps: Optional[int] = typer.Option(None, help="Stop (checkpointed) after N steps; rerun to resume."),
     device: Optional[str] = typer.Option(None, help="auto | cpu | cuda | cuda:N."),
     out: Optional[str] = typer.Option(None, "--out", help="Runs folder [default: runs]."),
@@ -90,7 +92,7 @@ def train_cli(
                      use_crf=_off(no_crf), phonemes=phonemes, alpha=alpha, beta=beta, gamma=gamma, mu=mu,
                      r=r, max_train_sentences=max_train_sentences, max_eval_sentences=max_eval_sentences,
                      max_test_sentences=max_test_sentences,
-                     epochs=epochs, batch_size=batch_size, lr=lr, max_steps=max_steps, device=device,
+                     epochs=epochs, batch_size=batch_size, lr=lr, head_lr=head_lr, max_steps=max_steps, device=device,
                      out_dir=out, data_dir=data_dir, dictionary_dir=dictionary_dir)
     try:
         cfg = load_config(TrainConfig, recipe, overrides)

@@ -59,6 +59,7 @@ class TrainConfig:
     use_crf: bool = True
     # optimisation
     lr: float = 2e-5
+    head_lr: float | None = None       # lr of the layers added on the backbone (head, CRF, LE); None = lr
     epochs: int = 3
     batch_size: int = 32
     grad_accum: int = 1
@@ -111,6 +112,8 @@ class TrainConfig:
         if self.eval_every < 0 or self.patience < 1:
             raise ValueError(f"eval_every must be >= 0 and patience >= 1, got eval_every="
                              f"{self.eval_every}, patience={self.patience}")
+        if self.head_lr is not None and self.head_lr <= 0:
+            raise ValueError(f"head_lr must be > 0 or None, got {self.head_lr}")
         if self.max_subwords < 8:
             raise ValueError(f"max_subwords must be >= 8, got {self.max_subwords}")
 

@@ -100,9 +100,14 @@ class System(ABC):
         return False
 
     def model_settings(self) -> ModelSettings:
-        """Which model additions this method uses; the default follows the config's ablation flags."""
-        return ModelSettings(use_pe=self.cfg.use_pe, use_le=self.cfg.use_le, use_crf=self.cfg.use_crf,
-                             with_mlm_head=False)
+        """Which model additions this method uses.
+
+        The default follows the config's ablation flags for methods that read transcriptions, and is
+        orthography only (no PE, no LE) for those that do not; neither gets an MLM head.
+        """
+        phon = self.uses_phonemes
+        return ModelSettings(use_pe=phon and self.cfg.use_pe, use_le=phon and self.cfg.use_le,
+                             use_crf=self.cfg.use_crf, with_mlm_head=False)
 
     def build_model(self, backbone: torch.nn.Module) -> PhoneXLModel:
         """The model for this method on ``backbone`` (vocabulary already extended)."""

@@ -15,7 +15,7 @@ import torch
 
 from cjkv_phon.training.batches import Example, code_switch_examples
 from cjkv_phon.training.config import TrainConfig
-from cjkv_phon.training.model import ModelSettings, PhoneXLModel
+from cjkv_phon.training.model import PhoneXLModel
 from cjkv_phon.training.system import SYSTEMS, Stage, System, TrainBatch
 
 
@@ -28,9 +28,6 @@ class CosdaML(System):
     @classmethod
     def needs_dictionary(cls, cfg: TrainConfig) -> bool:
         return True
-
-    def model_settings(self) -> ModelSettings:
-        return ModelSettings(use_pe=False, use_le=False, use_crf=self.cfg.use_crf, with_mlm_head=False)
 
     def prepare(self, examples: Sequence[Example], rng: random.Random, stage: Stage) -> TrainBatch:
         switched = code_switch_examples(examples, self.collator, self.dictionary, self.cfg.source_lang,

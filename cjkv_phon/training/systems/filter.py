@@ -29,7 +29,7 @@ import torch
 from cjkv_phon.training.batches import Example
 from cjkv_phon.training.config import TrainConfig
 from cjkv_phon.training.losses import distill_kl
-from cjkv_phon.training.model import ModelSettings, PhoneXLModel
+from cjkv_phon.training.model import PhoneXLModel
 from cjkv_phon.training.system import SYSTEMS, Stage, System, TrainBatch
 from cjkv_phon.training.systems.dict_mt import DictTranslations, gather_words, pair_tensors
 
@@ -54,9 +54,6 @@ class Filter(System):
     @classmethod
     def needs_dictionary(cls, cfg: TrainConfig) -> bool:
         return True
-
-    def model_settings(self) -> ModelSettings:
-        return ModelSettings(use_pe=False, use_le=False, use_crf=self.cfg.use_crf, with_mlm_head=False)
 
     def fusion_layers(self, num_layers: int) -> tuple[int, int]:
         """``(m, k)`` with ``0 <= m < k <= num_layers``, from the options or the defaults."""

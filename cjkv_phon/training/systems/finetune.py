@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from cjkv_phon.training.model import ModelSettings, PhoneXLModel
+from cjkv_phon.training.model import PhoneXLModel
 from cjkv_phon.training.system import SYSTEMS, System, TrainBatch
 
 
@@ -17,9 +17,6 @@ class Finetune(System):
     """Task loss on the source sentences as read."""
 
     uses_phonemes = False
-
-    def model_settings(self) -> ModelSettings:
-        return ModelSettings(use_pe=False, use_le=False, use_crf=self.cfg.use_crf, with_mlm_head=False)
 
     def losses(self, model: PhoneXLModel, batch: TrainBatch, step: int,
                generator: torch.Generator) -> dict[str, torch.Tensor]:

@@ -24,7 +24,7 @@ import torch
 
 from cjkv_phon.training.batches import Example
 from cjkv_phon.training.config import TrainConfig
-from cjkv_phon.training.model import ModelSettings, PhoneXLModel
+from cjkv_phon.training.model import PhoneXLModel
 from cjkv_phon.training.pooling import broadcast_to_subwords
 from cjkv_phon.training.system import SYSTEMS, Stage, System, TrainBatch
 from cjkv_phon.training.systems.dict_mt import DictTranslations, gather_words, pair_tensors
@@ -59,9 +59,6 @@ class XMixup(System):
     @classmethod
     def needs_dictionary(cls, cfg: TrainConfig) -> bool:
         return True
-
-    def model_settings(self) -> ModelSettings:
-        return ModelSettings(use_pe=False, use_le=False, use_crf=self.cfg.use_crf, with_mlm_head=False)
 
     def prepare(self, examples: Sequence[Example], rng: random.Random, stage: Stage) -> TrainBatch:
         views = [self.translation(ex) for ex in examples]

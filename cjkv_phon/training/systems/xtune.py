@@ -29,7 +29,7 @@ import torch
 from cjkv_phon.training.batches import Example
 from cjkv_phon.training.config import TrainConfig
 from cjkv_phon.training.losses import symmetric_kl
-from cjkv_phon.training.model import ModelSettings, PhoneXLModel
+from cjkv_phon.training.model import PhoneXLModel
 from cjkv_phon.training.system import SYSTEMS, PredictFn, Stage, System, TrainBatch
 from cjkv_phon.training.systems.dict_mt import gather_words, pair_tensors, switched_view
 from cjkv_phon.training.systems.subword_sampling import SamplingCollator, UnigramSampler, supports
@@ -62,10 +62,6 @@ class XTune(System):
     @classmethod
     def needs_dictionary(cls, cfg: TrainConfig) -> bool:
         return True
-
-    def model_settings(self) -> ModelSettings:
-        # The paper's baselines read orthography only, like CoSDA-ML.
-        return ModelSettings(use_pe=False, use_le=False, use_crf=self.cfg.use_crf, with_mlm_head=False)
 
     def stages(self) -> list[Stage]:
         return [Stage("consistency", self.cfg.epochs), Stage("self-training", self.st_epochs)]
