@@ -14,8 +14,8 @@ after the last step; the best source-dev F1 selects the final weights (early sto
 ``patience`` evaluations without improvement).
 
 Devices: Hugging Face Accelerate places the model: CUDA when present (bf16 autocast if ``cfg.bf16``),
-else CPU; ``device="cpu"`` forces the CPU. Nothing calls ``.cuda()``. The same entry point runs on
-several GPUs or nodes:
+else CPU; ``device="cpu"`` forces the CPU. No tensor is moved with a hard-coded CUDA call. The same
+entry point runs on several GPUs or nodes:
 
     accelerate launch -m cjkv_phon.cli train --task panx --pair zh-vi --model phonexl
     accelerate launch --multi_gpu --num_processes 4 $(which cjkv) train ...
