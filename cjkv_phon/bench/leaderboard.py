@@ -40,19 +40,23 @@ CellKey = tuple[str, str, str, str]          # (task, pair, side, split)
 
 @dataclass(frozen=True)
 class Stat:
-    """Mean ± sample std of one cell over n seeds (F1 on a 0–100 scale)."""
+    """Mean ± sample std of one cell over n seeds (F1 on a 0–100 scale).
+
+    One seed has no spread: ``std`` is None and the cell prints as the bare mean, not as "± 0.00",
+    which would claim a measured spread of zero.
+    """
 
     mean: float
-    std: float
+    std: float | None
     n: int
 
     @classmethod
     def of(cls, values: list[float]) -> "Stat":
-        std = statistics.stdev(values) if len(values) > 1 else 0.0
+        std = statistics.stdev(values) if len(values) > 1 else None
         return cls(statistics.fmean(values), std, len(values))
 
     def __str__(self) -> str:
-        return f"{self.mean:.2f} ± {self.std:.2f}"
+        return f"{self.mean:.2f}" if self.std is None else f"{self.mean:.2f} ± {self.std:.2f}"
 
 
 @dataclass
@@ -202,10 +206,15 @@ def build_sections(ours: list[Row], paper: list[Row], table6: set[str]) -> list[
         rows = [r for r in _ordered(ours + paper) if any(k[3] == split for k in r.cells)]
         main = [r for r in rows if r.variant not in table6]
         abl = [r for r in rows if _in_table6(r, table6)]
+        # The paper's Table 6 is UDPOS only; our ablations may have run on PAN-X too, so any task one of
+        # our ablation rows has a value for gets its target columns as well.
+        abl_tasks = tuple(t for t in TASKS if t == "udpos" or any(
+            key[0] == t and key[3] == split for r in abl if r.origin == "ours" and r.variant in table6
+            for key in r.cells))
         for title, chosen, cols in (
                 (f"{split.capitalize()} F1, layout of Tables 3 and 4", main, _columns(main, split)),
-                (f"{split.capitalize()} F1, layout of Table 6 (UDPOS target)", abl,
-                 _columns(abl, split, ("udpos",), ("target",)))):
+                (f"{split.capitalize()} F1, layout of Table 6 (target; the paper's is UDPOS only)", abl,
+                 _columns(abl, split, abl_tasks, ("target",)))):
             chosen = [r for r in chosen if any((*c, split) in r.cells for c in cols)]
             if chosen and cols:
                 sections.append(Section(title, split, tuple(chosen), cols))
@@ -273,7 +282,7 @@ def _csv(all_rows: list[Row]) -> str:
             lang = pair.split("-")[side == "target"]
             delta = "" if base is None or key not in base.cells else f"{stat.mean - base.cells[key].mean:.4f}"
             writer.writerow([r.origin, r.variant, r.backbone, r.resources, task, pair, side, lang, split,
-                             stat.n, f"{stat.mean:.4f}", f"{stat.std:.4f}", delta])
+                             stat.n, f"{stat.mean:.4f}", "" if stat.std is None else f"{stat.std:.4f}", delta])
     return buf.getvalue()
 
 
@@ -326,7 +335,8 @@ def plot_leaderboard(results_dir: str | Path, path: str | Path, split: str = "te
             stats = [next((r.cells.get(key) for r in ours if r.variant == v and r.backbone == backbone), None)
                      for v in variants]
             xs = [i + (j - (len(backbones) - 1) / 2) * width for i in range(len(variants))]
-            ax.bar(xs, [s.mean if s else 0.0 for s in stats], width, yerr=[s.std if s else 0.0 for s in stats],
+            ax.bar(xs, [s.mean if s else 0.0 for s in stats], width,
+                   yerr=[s.std if s and s.std is not None else 0.0 for s in stats],
                    capsize=3, label=f"ours ({backbone})")
         for marker, name in (("D", PAPER_BACKBONES["mbert"]), ("^", PAPER_BACKBONES["xlmr"])):
             pts = [(i, r.cells[key].mean) for i, v in enumerate(variants) for r in paper

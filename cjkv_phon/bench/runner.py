@@ -13,7 +13,9 @@ system, so the trainer gives them the same run id.
 
 Re-running the same grid is cheap and safe: a run whose ``results.json`` carries the same config hash is
 skipped, a failed run is tried again (``retries`` extra attempts each time), and an interrupted run
-resumes from the trainer's own checkpoints in its run folder.
+resumes from the trainer's own checkpoints in its run folder. Several bench processes may work on the
+same grid at once: each run is claimed with a lock file (``lock.py``), and a run claimed by another live
+process is skipped with status ``busy``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any, Callable
 from rich.progress import Progress
 
 from cjkv_phon.atomic import write_json
+from cjkv_phon.bench.lock import LOCK_NAME, read_holder, run_lock
 from cjkv_phon.bench.presets import BenchConfig
 from cjkv_phon.bench.variants import Variant, get_variant
 from cjkv_phon.provenance import git_commit
@@ -155,6 +158,15 @@ def _reuse_finished(spec: RunSpec, preset: str) -> dict | None:
     return {**record, "bench": {**record["bench"], "status": "skipped"}}
 
 
+def _busy(spec: RunSpec, preset: str) -> dict:
+    """The record of a run another live process is training (its lock exists): skipped, status ``busy``."""
+    lock = spec.run_dir / LOCK_NAME
+    holder = read_holder(lock) or {}
+    log.info("%s: being trained by pid %s on %s (%s), skipped; delete that file if no such process runs",
+             spec.bench_id, holder.get("pid"), holder.get("host"), lock)
+    return {"bench": {**_bench_block(spec, preset, "busy", 0), "error": f"locked by {lock}"}}
+
+
 def _default_train() -> TrainFn:
     """The project's trainer, imported when first needed: the leaderboard imports this module and
     should not pay for loading the training stack (accelerate, transformers)."""
@@ -173,8 +185,8 @@ def run_bench(cfg: BenchConfig, train_fn: TrainFn | None = None, show_progress: 
 
     Returns:
         One record per grid run, in grid order; ``record["bench"]["status"]`` is ``done``,
-        ``skipped`` (finished earlier with the same config), ``stopped`` (``max_steps``) or ``failed``
-        (with ``error``).
+        ``skipped`` (finished earlier with the same config), ``busy`` (another process holds its lock),
+        ``stopped`` (``max_steps``) or ``failed`` (with ``error``).
     """
     train_fn = train_fn or _default_train()
     specs = expand_grid(cfg)
@@ -186,9 +198,13 @@ def run_bench(cfg: BenchConfig, train_fn: TrainFn | None = None, show_progress: 
             start = time.perf_counter()
             record = _reuse_finished(spec, cfg.preset)
             if record is None:
-                record = run_one(spec, train_fn, cfg.preset, cfg.retries)
-                log.info("%s: %s in %.1f s", spec.bench_id, record["bench"]["status"],
-                         time.perf_counter() - start)
+                with run_lock(spec.run_dir) as lock:
+                    # Checked again under the lock: another process may have finished it meanwhile.
+                    record = _reuse_finished(spec, cfg.preset) if lock is not None else _busy(spec, cfg.preset)
+                    if record is None:
+                        record = run_one(spec, train_fn, cfg.preset, cfg.retries)
+                        log.info("%s: %s in %.1f s", spec.bench_id, record["bench"]["status"],
+                                 time.perf_counter() - start)
             records.append(record)
             progress.advance(bar)
     write_summary(cfg, records)

@@ -18,6 +18,10 @@ Input representation of subword s of token w (the paper's Fig. 1):
   250k x 384 = 96M parameters (~1.15 GB with AdamW states in fp32) for e5-small, 192M (~2.3 GB) for
   XLM-R base. Sharing costs nothing and starts PE in the same space as the orthography, which is the space
   L_align pulls them together in.
+* ``pe_gate`` (off by default, the paper has none): PE enters as ``g * PE`` with a learnt scalar ``g``
+  initialised to 0, so that, like LE, PE starts as the identity and the encoder sees its pretrained
+  input distribution at step 0; ``g`` grows only as far as the task gradient finds PE useful. Without the
+  gate PE is added at full embedding scale from the first step (the paper's Fig. 1).
 * LE is a small [num_langs, H] table, zero-initialised so that before training the model computes
   exactly what the pretrained backbone computes; it is indexed PER TOKEN (a code-switched token carries
   the target language id), never per sentence.
@@ -65,12 +69,14 @@ class ModelSettings:
         use_le: add the per-token language embedding.
         use_crf: CRF task loss and Viterbi decoding; False = per-token softmax cross-entropy.
         with_mlm_head: build the masked-LM head (only systems with L_MLM / L_XMLM need it).
+        pe_gate: multiply PE by a learnt scalar initialised to 0 (see the module docstring).
     """
 
     use_pe: bool = True
     use_le: bool = True
     use_crf: bool = True
     with_mlm_head: bool = True
+    pe_gate: bool = False
 
 
 class MLMHead(nn.Module):
@@ -121,6 +127,7 @@ class PhoneXLModel(nn.Module):
         self.mlm_head = (MLMHead(h, self.word_embeddings.num_embeddings, eps) if settings.with_mlm_head
                          else None)
         self.log_scale = nn.Parameter(torch.tensor(INITIAL_LOG_SCALE))
+        self.pe_gate = nn.Parameter(torch.zeros(())) if settings.pe_gate else None
 
     # ---- properties -------------------------------------------------------------------------------
     @property
@@ -163,7 +170,10 @@ class PhoneXLModel(nn.Module):
         """
         x = self.word_embeddings(batch.input_ids if input_ids is None else input_ids)   # [B, S, H]
         if self.settings.use_pe:
-            x = x + broadcast_to_subwords(self.phonemic_embedding(batch), batch.word_index)
+            pe = self.phonemic_embedding(batch)                              # [B, W, H]
+            if self.pe_gate is not None:
+                pe = self.pe_gate.to(pe.dtype) * pe
+            x = x + broadcast_to_subwords(pe, batch.word_index)
         if self.settings.use_le:
             le = self.language_embeddings(batch.lang_ids)                    # [B, W, H]
             x = x + broadcast_to_subwords(le, batch.word_index)

@@ -65,7 +65,7 @@ from cjkv_phon.training.vocab import extend_vocab, phoneme_symbols
 log = logging.getLogger(__name__)
 
 EVAL_SETS = (("source", "dev"), ("source", "test"), ("target", "dev"), ("target", "test"))
-NO_DECAY = ("bias", "LayerNorm.weight", "norm.weight", "layer_norm.weight", "language_embeddings")
+NO_DECAY = ("bias", "LayerNorm.weight", "norm.weight", "layer_norm.weight", "language_embeddings", "pe_gate")
 
 
 @dataclass
@@ -275,10 +275,11 @@ def _micro_batches(order: np.ndarray, i: int, cfg: TrainConfig, accelerator: Acc
 
 def param_groups(model: torch.nn.Module, weight_decay: float,
                  head_lr: float | None = None) -> list[dict[str, Any]]:
-    """AdamW groups: no weight decay on biases, LayerNorm weights and the language embeddings.
+    """AdamW groups: no weight decay on biases, LayerNorm weights, the language embeddings and the PE gate
+    (decay would pull them back towards their zero initialisation, i.e. towards switching them off).
 
     With ``head_lr``, the parameters added on top of the pretrained backbone (classifier, CRF transitions,
-    language embeddings, MLM head, temperature) get their own learning rate: at 2e-5 a freshly initialised
+    language embeddings, PE gate, MLM head, temperature) get their own learning rate: at 2e-5 a freshly initialised
     CRF barely moves in the few hundred steps of a CPU budget, so short runs predict only ``O``.
     """
     groups: dict[tuple[bool, bool], list[torch.nn.Parameter]] = {}

@@ -80,6 +80,28 @@ def test_table6_layout(results):
     assert row(t6, "phonexl-romanized", "mBERT")[6:] == ["49.78 ± 1.99", "45.18 ± 2.03"]
 
 
+def test_one_seed_shows_no_spread_and_our_panx_ablations_get_table6_columns(results):
+    # x-mixup has one seed (70 / 30): its cells are bare means, and the CSV leaves std empty.
+    md = render_leaderboard(results, "md")
+    assert row(md, "x-mixup", "tiny-bert")[3:8] == ["ours", "1", "-12.00", "70.00", "30.00"]
+    rows = list(csv.DictReader(io.StringIO(render_leaderboard(results, "csv"))))
+    assert {r["std"] for r in rows if r["variant"] == "x-mixup" and r["origin"] == "ours"} == {""}
+    # A Table-6 ablation of ours on PAN-X shows in the Table-6 section with the PAN-X target column.
+    record = json.loads((results / "tiny-bert" / "finetune" / "panx_zh-vi_finetune_s1" / "results.json").read_text())
+    record.update(system="phonexl", run_id="panx_zh-vi_phonexl_s1",
+                  bench={"variant": "phonexl-pe-ext", "resources": "—"})
+    record["metrics"]["target"]["test"]["f1"] = 39.5
+    path = results / "tiny-bert" / "phonexl-pe-ext" / "panx_zh-vi_phonexl_s1" / "results.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(record), encoding="utf-8")
+    md = render_leaderboard(results, "md")
+    t6 = md[md.index("### Test F1, layout of Table 6"):md.index("### Dev F1")]
+    # (PANX ja→ko comes with the paper's full-PhoneXL row, which Table 6 repeats for reference.)
+    assert row(t6, "Model")[6:] == ["PANX zh→vi vi (tgt)", "PANX ja→ko ko (tgt)", "UDPOS zh→vi vi (tgt)",
+                                    "UDPOS ja→ko ko (tgt)"]
+    assert row(t6, "phonexl-pe-ext", "tiny-bert")[3:7] == ["ours", "1", "-2.50", "39.50"]   # 39.5 - 42
+
+
 def test_csv_long_format(results):
     rows = list(csv.DictReader(io.StringIO(render_leaderboard(results, "csv"))))
     ours = {(r["variant"], r["side"], r["split"]): r for r in rows if r["origin"] == "ours"}

@@ -8,12 +8,17 @@ first time it sees each run, so retry and resume paths run for real.
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 import torch
 
+from cjkv_phon.bench.lock import LOCK_NAME, try_lock
 from cjkv_phon.bench.presets import BenchConfig
 from cjkv_phon.bench.runner import expand_grid, run_bench
 from cjkv_phon.schema import run_id
@@ -110,3 +115,50 @@ def test_bench_block_added_when_missing(tmp_path):
 def test_unknown_model_fails_before_training(tmp_path):
     with pytest.raises(KeyError, match="unknown model"):
         BenchConfig(models=("phonexl-mlm",), results_dir=str(tmp_path))
+
+
+def _write_lock(run_dir: Path, pid: int, host: str | None = None) -> Path:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / LOCK_NAME
+    path.write_text(json.dumps({"pid": pid, "host": host or socket.gethostname(), "started": "x"}),
+                    encoding="utf-8")
+    return path
+
+
+def test_a_run_locked_by_a_live_process_is_left_to_it(tmp_path):
+    trainer = FlakyTrainer(failures=0)
+    specs = expand_grid(grid(tmp_path))
+    held = _write_lock(specs[1].run_dir, os.getppid())          # our parent process is alive
+    records = run_bench(grid(tmp_path), trainer)
+    assert statuses(records) == ["done", "busy", "done", "done"]
+    assert "locked by" in records[1]["bench"]["error"] and held.exists()
+    assert not (specs[1].run_dir / "results.json").exists() and sum(trainer.calls.values()) == 3
+    # Locks of our own runs are gone; once the holder lets go, the next bench trains the run.
+    assert [s.run_dir for s in specs if (s.run_dir / LOCK_NAME).exists()] == [specs[1].run_dir]
+    held.unlink()
+    assert statuses(run_bench(grid(tmp_path), trainer)) == ["skipped", "done", "skipped", "skipped"]
+
+
+def test_stale_locks_are_taken_over_and_the_lock_is_held_while_training(tmp_path):
+    specs = expand_grid(grid(tmp_path))
+    dead_pid = subprocess.Popen(["true"])
+    dead_pid.wait()
+    _write_lock(specs[0].run_dir, dead_pid.pid)                 # same host, process gone: stale
+    _write_lock(specs[1].run_dir, os.getppid(), host="another-host")   # cannot be checked: respected
+    garbled = specs[2].run_dir / LOCK_NAME
+    specs[2].run_dir.mkdir(parents=True)
+    garbled.write_text("", encoding="utf-8")                    # unreadable and old: stale
+    os.utime(garbled, (time.time() - 120, time.time() - 120))
+    seen = []
+
+    def trainer(cfg: TrainConfig) -> dict:
+        run_dir = Path(cfg.out_dir) / run_id(cfg.task, cfg.source_lang, cfg.target_lang, cfg.system, cfg.seed)
+        seen.append(json.loads((run_dir / LOCK_NAME).read_text(encoding="utf-8"))["pid"])
+        return FlakyTrainer(failures=0)(cfg)
+
+    records = run_bench(grid(tmp_path), trainer)
+    assert statuses(records) == ["done", "busy", "done", "done"]
+    assert seen == [os.getpid()] * 3                            # each run was trained under our lock
+    assert not (specs[0].run_dir / LOCK_NAME).exists() and not garbled.exists()
+    garbled.parent.joinpath(LOCK_NAME).write_text("", encoding="utf-8")   # fresh and empty: being written
+    assert try_lock(specs[2].run_dir) is None

@@ -60,6 +60,28 @@ def test_pe_is_the_mean_ipa_piece_embedding_added_to_every_subword_and_le_starts
     assert torch.equal(plain.input_embeddings(batch), x)                   # LE is zero at the start
 
 
+def test_a_gated_pe_starts_as_the_identity_and_its_gate_learns(built_data, tiny_backbone):
+    bb = tiny_backbone("tiny-xlmr")
+    collator = Collator(bb.tokenizer, PANX_LABELS, 128)
+    batch = collator.collate(read_examples(built_data, "panx", "zh", "train", n=4))
+    gated = _model(bb, use_pe=True, use_le=True, pe_gate=True).eval()
+    without_pe = _model(bb, use_pe=False, use_le=True).eval()
+    assert torch.equal(gated.input_embeddings(batch), without_pe.input_embeddings(batch))   # g = 0
+    tags = torch.where(batch.word_mask, batch.tags, 0)
+    gated.task_loss(gated.emissions(gated.word_vectors(gated(batch), batch)), tags, batch.word_mask).backward()
+    assert gated.pe_gate.grad is not None and gated.pe_gate.grad.abs() > 0    # PE can switch itself on
+    with torch.no_grad():
+        gated.pe_gate.fill_(1.0)
+    full = _model(bb, use_pe=True, use_le=True).eval()
+    assert torch.allclose(gated.input_embeddings(batch), full.input_embeddings(batch), atol=1e-6)
+    # The option reaches the model through PhoneXL, and only a boolean is accepted.
+    system = SYSTEMS["phonexl"](TrainConfig(backbone="tiny-xlmr", gamma=0.0, options={"pe_gate": True}).resolved(),
+                                collator)
+    assert system.model_settings().pe_gate
+    with pytest.raises(ValueError, match="options.pe_gate must be true or false, got 'yes'"):
+        SYSTEMS["phonexl"](TrainConfig(backbone="tiny-xlmr", options={"pe_gate": "yes"}).resolved(), collator)
+
+
 @pytest.mark.parametrize("name", ["tiny-bert", "tiny-xlmr"])
 def test_mlm_predicts_every_subword_of_the_masked_whole_tokens(built_data, tiny_backbone, name):
     bb = tiny_backbone(name)

@@ -28,6 +28,11 @@ target-language side (~10^4 ids rather than 2.5 x 10^5), built once in ``begin_s
 is in the candidate set, so this is the full-vocabulary loss minus the partition mass of subwords that
 never occur in the run's data. ``options: {mlm_vocab: full, aux_schedule: every}`` is the paper's
 objective exactly.
+
+``options: {pe_gate: true}`` (ours, off by default) puts PE behind a learnt scalar gate initialised to 0
+(``model.ModelSettings.pe_gate``): the paper adds PE at full scale from step 0, which moves every input
+embedding away from what the pretrained encoder was trained on; with the gate, training starts from
+the backbone's own function, as it does for LE. The ``phonexl-pe-gate`` bench variant measures it.
 """
 
 from __future__ import annotations
@@ -105,6 +110,9 @@ class PhoneXL(System):
         self.mlm_vocab_kind = cfg.options.get("mlm_vocab", "data")
         if self.mlm_vocab_kind not in MLM_VOCABS:
             raise ValueError(f"unknown options.mlm_vocab {self.mlm_vocab_kind!r}; valid: {', '.join(MLM_VOCABS)}")
+        self.pe_gate = cfg.options.get("pe_gate", False)
+        if not isinstance(self.pe_gate, bool):
+            raise ValueError(f"options.pe_gate must be true or false, got {self.pe_gate!r}")
         self.mlm_vocab: MLMVocab | None = None
         self.mask_id = collator.tokenizer.mask_token_id
         if (cfg.beta > 0 or cfg.gamma > 0) and self.mask_id is None:
@@ -117,7 +125,8 @@ class PhoneXL(System):
 
     def model_settings(self) -> ModelSettings:
         return ModelSettings(use_pe=self.cfg.use_pe, use_le=self.cfg.use_le, use_crf=self.cfg.use_crf,
-                             with_mlm_head=self.cfg.beta > 0 or self.cfg.gamma > 0)
+                             with_mlm_head=self.cfg.beta > 0 or self.cfg.gamma > 0,
+                             pe_gate=self.pe_gate and self.cfg.use_pe)
 
     def begin_stage(self, stage: Stage, model: PhoneXLModel, examples: list[Example],
                     predict: PredictFn) -> list[Example]:
