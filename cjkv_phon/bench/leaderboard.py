@@ -49,11 +49,13 @@ class Stat:
     mean: float
     std: float | None
     n: int
+    by_seed: tuple[tuple[int, float], ...] = ()     # (seed, value) of our runs; empty for the paper's
 
     @classmethod
-    def of(cls, values: list[float]) -> "Stat":
+    def of(cls, values: list[float], seeds: list[int] | None = None) -> "Stat":
         std = statistics.stdev(values) if len(values) > 1 else None
-        return cls(statistics.fmean(values), std, len(values))
+        by_seed = tuple(sorted(zip(seeds, values))) if seeds is not None else ()
+        return cls(statistics.fmean(values), std, len(values), by_seed)
 
     def __str__(self) -> str:
         return f"{self.mean:.2f}" if self.std is None else f"{self.mean:.2f} ± {self.std:.2f}"
@@ -105,13 +107,14 @@ def _f1_values(record: dict) -> Iterable[tuple[CellKey, float]]:
 
 def _row_of(variant: str, backbone: str, records: list[dict]) -> Row:
     """Our row for one (variant, backbone): each cell averaged over the records (one per seed)."""
-    values: dict[CellKey, list[float]] = {}
+    values: dict[CellKey, list[tuple[int, float]]] = {}
     for record in records:
         for cell, f1 in _f1_values(record):
-            values.setdefault(cell, []).append(f1)
+            values.setdefault(cell, []).append((int(record["seed"]), f1))
     resources = records[0].get("bench", {}).get("resources", "—")
     seeds = len({int(r["seed"]) for r in records})
-    return Row("ours", variant, backbone, resources, seeds, {c: Stat.of(v) for c, v in values.items()})
+    return Row("ours", variant, backbone, resources, seeds,
+               {c: Stat.of([f1 for _, f1 in v], [seed for seed, _ in v]) for c, v in values.items()})
 
 
 def our_rows(records: list[dict]) -> list[Row]:
@@ -157,6 +160,33 @@ def target_delta(row: Row, rows: list[Row], split: str,
              if key[2] == "target" and key[3] == split and key in base.cells
              and (shown is None or key[:3] in shown)]
     return statistics.fmean(diffs) if diffs else None
+
+
+def paired_delta_std(row: Row, rows: list[Row], split: str,
+                     columns: Iterable[tuple[str, str, str]] | None = None) -> float | None:
+    """Std over seeds of the same-seed target difference (row − finetune), or None.
+
+    Seed ``s`` of a system and seed ``s`` of finetune share the training subsample order and the
+    initialisation of everything the two have in common, so their difference varies far less than
+    either score; this is the spread of the headline delta. Defined only for our rows when both rows
+    have the same two or more seeds in every shown target cell (then the mean of the paired
+    differences equals the delta of the means).
+    """
+    shown = None if columns is None else set(columns)
+    base = baseline_of(row, rows)
+    if base is None or row.origin != "ours":
+        return None
+    per_seed: dict[int, list[float]] = {}
+    for key, stat in row.cells.items():
+        if key[2] != "target" or key[3] != split or key not in base.cells or (shown and key[:3] not in shown):
+            continue
+        mine, theirs = dict(stat.by_seed), dict(base.cells[key].by_seed)
+        if len(mine) < 2 or set(mine) != set(theirs):
+            return None
+        for seed in mine:
+            per_seed.setdefault(seed, []).append(mine[seed] - theirs[seed])
+    diffs = [statistics.fmean(d) for d in per_seed.values()]
+    return statistics.stdev(diffs) if len(diffs) > 1 else None
 
 
 @dataclass(frozen=True)
@@ -232,15 +262,21 @@ def _body(section: Section, all_rows: list[Row]) -> list[list[str]]:
     lines = []
     for r in section.rows:
         delta = target_delta(r, all_rows, section.split, section.columns)
+        spread = paired_delta_std(r, all_rows, section.split, section.columns)
         cells = [str(r.cells[(*c, section.split)]) if (*c, section.split) in r.cells else "–"
                  for c in section.columns]
-        lines.append([r.variant, r.backbone, r.resources, r.origin, str(r.seeds),
-                      "–" if delta is None else f"{delta:+.2f}", *cells])
+        shown = "–" if delta is None else f"{delta:+.2f}" + ("" if spread is None else f" ± {spread:.2f}")
+        lines.append([r.variant, r.backbone, r.resources, r.origin, str(r.seeds), shown, *cells])
     return lines
 
 
+DELTA_NOTE = ("Δ tgt vs finetune: mean target F1 minus that of finetune on the same backbone and origin, "
+              "over the shown target columns; for our rows ± is the std over seeds of the same-seed "
+              "difference. Cells: mean ± sample std over seeds (a bare mean for one seed).")
+
+
 def _markdown(sections: list[Section], all_rows: list[Row]) -> str:
-    out = []
+    out = [DELTA_NOTE, ""]
     for sec in sections:
         head = _header(sec.columns)
         out += [f"### {sec.title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -274,15 +310,17 @@ def _csv(all_rows: list[Row]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["origin", "variant", "backbone", "resources", "task", "pair", "side", "lang", "split",
-                     "n", "mean", "std", "delta_vs_finetune"])
+                     "n", "mean", "std", "delta_vs_finetune", "delta_paired_std"])
     for r in _ordered(all_rows):
         base = baseline_of(r, all_rows)
         for key, stat in sorted(r.cells.items()):
             task, pair, side, split = key
             lang = pair.split("-")[side == "target"]
             delta = "" if base is None or key not in base.cells else f"{stat.mean - base.cells[key].mean:.4f}"
+            paired = paired_delta_std(r, all_rows, split, [key[:3]]) if side == "target" else None
             writer.writerow([r.origin, r.variant, r.backbone, r.resources, task, pair, side, lang, split,
-                             stat.n, f"{stat.mean:.4f}", "" if stat.std is None else f"{stat.std:.4f}", delta])
+                             stat.n, f"{stat.mean:.4f}", "" if stat.std is None else f"{stat.std:.4f}", delta,
+                             "" if paired is None else f"{paired:.4f}"])
     return buf.getvalue()
 
 
@@ -346,7 +384,8 @@ def plot_leaderboard(results_dir: str | Path, path: str | Path, split: str = "te
         ax.set_title(f"{task.upper()} {pair.replace('-', '→')}: target {split} F1")
         ax.set_xticks(range(len(variants)), variants, rotation=45, ha="right")
         ax.set_ylabel("F1")
-        ax.legend(fontsize="small")
+        ax.set_ylim(0, ax.get_ylim()[1] * 1.45)     # head room so the legend covers no bar or marker
+        ax.legend(fontsize="small", loc="upper left")
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=120)

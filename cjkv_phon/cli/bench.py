@@ -30,9 +30,12 @@ def _f1(record: dict, side: str) -> str:
 
 
 def bench_table(records: list[dict]) -> Table:
-    """One row per grid run: id, status, attempts, source/target test F1, error."""
-    table = Table("run", "status", "attempts", "resources", "src test F1", "tgt test F1", "error",
-                  title="bench")
+    """One row per grid run: id, status, attempts ("tries"), resources, source/target test F1, error."""
+    table = Table(title="bench")
+    table.add_column("run", no_wrap=True)          # id and status are what tell runs apart: never cut
+    table.add_column("status", no_wrap=True)
+    for name in ("tries", "resources", "src test F1", "tgt test F1", "error"):
+        table.add_column(name)
     for r in records:
         b = r["bench"]
         table.add_row(b["bench_id"], b["status"], str(b["attempts"]), b["resources"], _f1(r, "source"),

@@ -17,7 +17,7 @@ from cjkv_phon.errors import InputError
 # (variant, system, resources) -> per seed: (source test F1, target test F1). Known answers:
 #   finetune target 40, 42, 44 -> 42.00 ± 2.00 (sample std); source 80, 82, 84 -> 82.00 ± 2.00
 #   phonexl-mlm-only target 45, 46, 47 -> 46.00 ± 1.00; source 81 x3 -> 81.00 ± 0.00
-#   delta vs finetune (target) = 46 - 42 = +4.00
+#   delta vs finetune (target) = 46 - 42 = +4.00; same-seed differences 5, 4, 3 -> ± 1.00
 RUNS = {("finetune", "finetune", "—"): [(80.0, 40.0), (82.0, 42.0), (84.0, 44.0)],
         ("phonexl-mlm-only", "phonexl", "—"): [(81.0, 45.0), (81.0, 46.0), (81.0, 47.0)],
         ("x-mixup", "x-mixup", "dict-MT"): [(70.0, 30.0)]}
@@ -56,7 +56,8 @@ def test_markdown_mean_std_delta(results):
     head = row(md, "Model", "Backbone")
     assert head[6:8] == ["PANX zh→vi zh (src)", "PANX zh→vi vi (tgt)"]
     assert row(md, "finetune", "tiny-bert")[3:8] == ["ours", "3", "–", "82.00 ± 2.00", "42.00 ± 2.00"]
-    assert row(md, "phonexl-mlm-only", "tiny-bert")[3:8] == ["ours", "3", "+4.00", "81.00 ± 0.00", "46.00 ± 1.00"]
+    assert row(md, "phonexl-mlm-only", "tiny-bert")[3:8] == ["ours", "3", "+4.00 ± 1.00", "81.00 ± 0.00",
+                                                             "46.00 ± 1.00"]
     assert row(md, "x-mixup", "tiny-bert")[2:6] == ["dict-MT", "ours", "1", "-12.00"]
     # The paper's row follows ours; its delta is against the paper's mBERT row: target deltas
     # 0.29, 1.26, 1.87, 2.31 (PAPER.md Table 3) average to +1.43.
@@ -107,6 +108,7 @@ def test_csv_long_format(results):
     ours = {(r["variant"], r["side"], r["split"]): r for r in rows if r["origin"] == "ours"}
     got = ours[("phonexl-mlm-only", "target", "test")]
     assert (got["n"], got["mean"], got["std"], got["delta_vs_finetune"]) == ("3", "46.0000", "1.0000", "4.0000")
+    assert got["delta_paired_std"] == "1.0000" and ours[("phonexl-mlm-only", "source", "test")]["delta_paired_std"] == ""
     assert ours[("finetune", "target", "test")]["delta_vs_finetune"] == ""
     paper = [r for r in rows if r["origin"] == "paper" and r["variant"] == "phonexl" and r["lang"] == "vi"
              and r["task"] == "panx" and r["backbone"] == "mBERT"]
@@ -116,7 +118,7 @@ def test_csv_long_format(results):
 def test_latex(results):
     tex = render_leaderboard(results, "tex")
     assert r"\toprule" in tex and r"\bottomrule" in tex
-    assert r"phonexl-mlm-only & tiny-bert & --- & ours & 3 & +4.00 & 81.00 $\pm$ 0.00 & 46.00 $\pm$ 1.00" in tex
+    assert r"phonexl-mlm-only & tiny-bert & --- & ours & 3 & +4.00 $\pm$ 1.00 & 81.00 $\pm$ 0.00 & 46.00 $\pm$ 1.00" in tex
     assert "±" not in tex and "→" not in tex            # every non-ASCII symbol is a LaTeX command
 
 
