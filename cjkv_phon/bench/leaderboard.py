@@ -20,6 +20,7 @@ import csv
 import io
 import json
 import logging
+import math
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -374,7 +375,7 @@ def plot_leaderboard(results_dir: str | Path, path: str | Path, split: str = "te
                      for v in variants]
             xs = [i + (j - (len(backbones) - 1) / 2) * width for i in range(len(variants))]
             ax.bar(xs, [s.mean if s else 0.0 for s in stats], width,
-                   yerr=[s.std if s and s.std is not None else 0.0 for s in stats],
+                   yerr=[s.std if s and s.std is not None else math.nan for s in stats],   # no bar: 1 seed
                    capsize=3, label=f"ours ({backbone})")
         for marker, name in (("D", PAPER_BACKBONES["mbert"]), ("^", PAPER_BACKBONES["xlmr"])):
             pts = [(i, r.cells[key].mean) for i, v in enumerate(variants) for r in paper
@@ -382,7 +383,9 @@ def plot_leaderboard(results_dir: str | Path, path: str | Path, split: str = "te
             if pts:
                 ax.scatter(*zip(*pts), marker=marker, color="black", zorder=3, label=f"paper ({name})")
         ax.set_title(f"{task.upper()} {pair.replace('-', '→')}: target {split} F1")
-        ax.set_xticks(range(len(variants)), variants, rotation=45, ha="right")
+        seeds = [max((r.seeds for r in ours if r.variant == v and key in r.cells), default=0) for v in variants]
+        ax.set_xticks(range(len(variants)), [f"{v} (n={n})" for v, n in zip(variants, seeds)],
+                      rotation=45, ha="right")
         ax.set_ylabel("F1")
         ax.set_ylim(0, ax.get_ylim()[1] * 1.45)     # head room so the legend covers no bar or marker
         ax.legend(fontsize="small", loc="upper left")
