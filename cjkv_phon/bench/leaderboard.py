@@ -145,6 +145,19 @@ def baseline_of(row: Row, rows: list[Row]) -> Row | None:
                  and r.backbone == row.backbone), None)
 
 
+def _target_cells(row: Row, rows: list[Row], split: str,
+                  columns: Iterable[tuple[str, str, str]] | None) -> list[tuple[Stat, Stat]]:
+    """(row's cell, finetune's cell) for each target cell of ``split`` both have, within ``columns``
+    (a table's shown (task, pair, side) columns; None = all); empty when the row has no baseline."""
+    shown = None if columns is None else set(columns)
+    base = baseline_of(row, rows)
+    if base is None:
+        return []
+    return [(stat, base.cells[key]) for key, stat in row.cells.items()
+            if key[2] == "target" and key[3] == split and key in base.cells
+            and (shown is None or key[:3] in shown)]
+
+
 def target_delta(row: Row, rows: list[Row], split: str,
                  columns: Iterable[tuple[str, str, str]] | None = None) -> float | None:
     """Mean over the row's target cells of (row − finetune on the same backbone and origin), or None.
@@ -153,13 +166,7 @@ def target_delta(row: Row, rows: list[Row], split: str,
         row: the row; rows: all rows (where its baseline is found); split: ``test`` or ``dev``.
         columns: restrict to these (task, pair, side) columns (a table's shown columns); None = all.
     """
-    shown = None if columns is None else set(columns)
-    base = baseline_of(row, rows)
-    if base is None:
-        return None
-    diffs = [stat.mean - base.cells[key].mean for key, stat in row.cells.items()
-             if key[2] == "target" and key[3] == split and key in base.cells
-             and (shown is None or key[:3] in shown)]
+    diffs = [mine.mean - theirs.mean for mine, theirs in _target_cells(row, rows, split, columns)]
     return statistics.fmean(diffs) if diffs else None
 
 
@@ -169,23 +176,17 @@ def paired_delta_std(row: Row, rows: list[Row], split: str,
 
     Seed ``s`` of a system and seed ``s`` of finetune share the training subsample order and the
     initialisation of everything the two have in common, so their difference varies far less than
-    either score; this is the spread of the headline delta. Defined only for our rows when both rows
-    have the same two or more seeds in every shown target cell (then the mean of the paired
-    differences equals the delta of the means).
+    either score; this is the spread of the headline delta. Defined only for our rows (the paper's
+    cells carry no per-seed values) when both rows have the same two or more seeds in every compared
+    target cell (then the mean of the paired differences equals the delta of the means).
     """
-    shown = None if columns is None else set(columns)
-    base = baseline_of(row, rows)
-    if base is None or row.origin != "ours":
-        return None
     per_seed: dict[int, list[float]] = {}
-    for key, stat in row.cells.items():
-        if key[2] != "target" or key[3] != split or key not in base.cells or (shown and key[:3] not in shown):
-            continue
-        mine, theirs = dict(stat.by_seed), dict(base.cells[key].by_seed)
-        if len(mine) < 2 or set(mine) != set(theirs):
+    for mine, theirs in _target_cells(row, rows, split, columns):
+        a, b = dict(mine.by_seed), dict(theirs.by_seed)
+        if len(a) < 2 or set(a) != set(b):
             return None
-        for seed in mine:
-            per_seed.setdefault(seed, []).append(mine[seed] - theirs[seed])
+        for seed in a:
+            per_seed.setdefault(seed, []).append(a[seed] - b[seed])
     diffs = [statistics.fmean(d) for d in per_seed.values()]
     return statistics.stdev(diffs) if len(diffs) > 1 else None
 
