@@ -57,6 +57,8 @@ def build_dict_cli(
     out: Optional[str] = typer.Option(None, "--out", help="Output folder."),
     union: Optional[bool] = typer.Option(None, "--union/--no-union", help="Also pivot via X-en files."),
     keep_identical: Optional[bool] = typer.Option(None, "--keep-identical", help="Keep aaa -> aaa pairs."),
+    keep_noise: Optional[bool] = typer.Option(None, "--keep-noise",
+                                              help="Keep targets equal to the pivot or not in the target script."),
     skip_malformed: Optional[bool] = typer.Option(None, "--skip-malformed", help="Skip bad MUSE lines."),
     max_entries: Optional[int] = typer.Option(None, help="Keep the N best-supported entries."),
     report: Optional[bool] = typer.Option(None, "--report", help="Also write the coverage report."),
@@ -64,7 +66,7 @@ def build_dict_cli(
     """Build English-pivot MUSE dictionaries with transcriptions (parquet + paper-layout TSV)."""
     pairs = VALID_PAIRS if all_pairs else (tuple(pair) if pair else None)
     overrides = dict(pairs=pairs, scheme=scheme, muse_dir=muse_dir, out_dir=out, use_reverse=union,
-                     keep_identical=keep_identical, skip_malformed=skip_malformed,
+                     keep_identical=keep_identical, keep_noise=keep_noise, skip_malformed=skip_malformed,
                      max_entries=max_entries, report=report)
     path = recipe or (DEFAULT_RECIPE if DEFAULT_RECIPE.is_file() else None)
     try:
