@@ -87,7 +87,8 @@ def pivot(source_files: Iterable[MuseFile], target_files: Iterable[MuseFile],
         source_files: en-S (and optionally S-en) files.
         target_files: en-T (and optionally T-en) files.
         source_lang, target_lang: S and T, checked against the files' names.
-        keep_identical: keep pairs whose two sides are the same word (see module doc).
+        keep_identical: keep pairs whose two sides are the same word (see module doc); such a Latin copy
+            is usually also its own English pivot, so it survives only with ``keep_noise`` too.
         keep_noise: keep target words equal to their English pivot or outside the target orthography.
         stats: if given, filled with the number of pairs each rule dropped (``identical``,
             ``target_is_pivot``, ``target_not_in_orthography``) and the pairs before and after.
