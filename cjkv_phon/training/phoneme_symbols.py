@@ -10,10 +10,11 @@ gets different ids in different contexts. With ``phoneme_units="segments"`` a tr
 * with ONE tone inventory: Chao tone letters, one symbol per contour (``˧˥``, ``˨˩˦``). Mandarin is
   already written that way by our zh phonemizer. Vietnamese (viphoneme's digits 1-6) is mapped to
   Northern Vietnamese contours (``VI_TONE_CHAO``): 1 ngang ``˧`` (33), 2 huyền ``˨˩`` (21), 3 ngã
-  ``˧˥`` + ``ˀ`` (glottalised rising), 4 hỏi ``˨˩˦`` (214, the usual citation contour; Northern
-  speech is often described as 313), 5 sắc ``˧˥`` (35), 6 nặng ``˨˩`` + ``ˀ`` (glottalised low
-  falling). The glottalisation of ngã / nặng is a separate symbol ``ˀ``, so the contour symbols are
-  shared with Mandarin (sắc and Mandarin tone 2 are both ``˧˥``; hỏi and tone 3 both ``˨˩˦``).
+  ``˧˥`` + ``ˀ`` (glottalised rising), 4 hỏi ``˧˩˧`` (313, the Northern dipping contour; Southern
+  speech is 214), 5 sắc ``˧˥`` (35), 6 nặng ``˨˩`` + ``ˀ`` (glottalised low falling). The
+  glottalisation of ngã / nặng is a separate symbol ``ˀ``, so the contour symbols are shared with
+  Mandarin as our zh phonemizer writes it (sắc and tone 2 are both ``˧˥``; hỏi and tone 3 both
+  ``˧˩˧``).
   Level tones are one letter in both languages (zh tone 1 ``˥`` = 55, vi ngang ``˧`` = 33).
   ja / ko transcriptions carry no tone letters and are segmented as they are.
 
@@ -46,7 +47,7 @@ PHONEME_UNITS = ("pieces", "segments")
 GLOTTAL = "ˀ"
 # viphoneme's tone digits (Northern dialect) -> Chao contour symbols (+ glottalisation), see above.
 VI_TONE_CHAO: dict[str, tuple[str, ...]] = {
-    "1": ("˧",), "2": ("˨˩",), "3": ("˧˥", GLOTTAL), "4": ("˨˩˦",), "5": ("˧˥",), "6": ("˨˩", GLOTTAL),
+    "1": ("˧",), "2": ("˨˩",), "3": ("˧˥", GLOTTAL), "4": ("˧˩˧",), "5": ("˧˥",), "6": ("˨˩", GLOTTAL),
 }
 TONE_LETTERS = frozenset("˥˦˧˨˩")
 
@@ -57,13 +58,20 @@ def phoneme_segments(ipa: str, lang: str) -> list[str]:
     Example:
         >>> phoneme_segments("viət6", "vi")
         ['v', 'i', 'ə', 't', '˨˩', 'ˀ']
-        >>> phoneme_segments("tɕiŋ˥", "zh")
-        ['tɕ', 'i', 'ŋ', '˥']
+        >>> phoneme_segments("t͡ɕiŋ˥", "zh")
+        ['t͡ɕ', 'i', 'ŋ', '˥']
+        >>> phoneme_segments("2009", "vi")          # a numeral, not tones
+        ['2', '0', '0', '9']
     """
     out: list[str] = []
     for seg in ipa_segments(ipa):
-        if lang == "vi" and seg in VI_TONE_CHAO:
-            out += VI_TONE_CHAO[seg]
+        if seg.isdigit():
+            # A vi tone digit closes a syllable (one digit after a sound); any other run of digits is
+            # a numeral passed through as it is written, one symbol per digit.
+            if lang == "vi" and seg in VI_TONE_CHAO and out and not out[-1].isdigit() and not is_tone(out[-1]):
+                out += VI_TONE_CHAO[seg]
+            else:
+                out += list(seg)
         else:
             out.append(seg)
     return out
