@@ -61,6 +61,10 @@ def train_cli(
     no_le: bool = typer.Option(False, "--no-le", help="Ablation: no language embedding."),
     no_crf: bool = typer.Option(False, "--no-crf", help="Softmax cross-entropy instead of a CRF."),
     phonemes: Optional[str] = typer.Option(None, help="ipa | romanized."),
+    phoneme_units: Optional[str] = typer.Option(
+        None, help="PE symbols: pieces (tokenizer) | segments (panphon, one tone inventory) [default: pieces]."),
+    task_loss_norm: Optional[str] = typer.Option(
+        None, help="CRF loss per token (Table 5's scale) | per sentence [default: token]."),
     alpha: Optional[float] = typer.Option(None, help="L_align weight [default: paper Table 5]."),
     beta: Optional[float] = typer.Option(None, help="L_MLM weight [default: paper Table 5]."),
     gamma: Optional[float] = typer.Option(None, help="L_XMLM weight [default: paper Table 5]."),
@@ -89,7 +93,8 @@ def train_cli(
     src, tgt = _pair(pair)
     overrides = dict(task=task, source_lang=src, target_lang=tgt, system=model, backbone=backbone, seed=seed,
                      use_pe=_off(no_pe), extend_vocab=_off(no_extend_vocab), use_le=_off(no_le),
-                     use_crf=_off(no_crf), phonemes=phonemes, alpha=alpha, beta=beta, gamma=gamma, mu=mu,
+                     use_crf=_off(no_crf), phonemes=phonemes, phoneme_units=phoneme_units,
+                     task_loss_norm=task_loss_norm, alpha=alpha, beta=beta, gamma=gamma, mu=mu,
                      r=r, max_train_sentences=max_train_sentences, max_eval_sentences=max_eval_sentences,
                      max_test_sentences=max_test_sentences,
                      epochs=epochs, batch_size=batch_size, lr=lr, head_lr=head_lr, max_steps=max_steps, device=device,
