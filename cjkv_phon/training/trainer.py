@@ -326,7 +326,9 @@ def selection_record(cfg: TrainConfig, state: TrainState, steps_per_epoch: int,
     return {"rule": "best source-dev F1 over the evaluations; the target side never selects",
             "planned_evaluations": len(planned), "evaluations": len(state.history),
             "patience": cfg.patience, "early_stopping_possible": len(planned) > cfg.patience,
-            "stopped_early": state.stopped_early,
+            # "stopped early" = training steps were skipped (patience running out at the last
+            # evaluation skips nothing)
+            "stopped_early": state.stopped_early and state.step < total_steps,
             "best_step": best["step"] if best else None}
 
 
