@@ -260,7 +260,8 @@ def _step_seed(seed: int, step: int, process: int) -> int:
 
 
 def _seed_everything(seed: int) -> None:
-    """Seed python, numpy and torch (model init, e.g. the new head, draws from torch's global RNG)."""
+    """Seed python, numpy and torch. The added head does NOT depend on this: each of its components
+    is seeded from ``cfg.seed`` alone (``model.component_rng``), whatever ran since."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
