@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -92,8 +93,10 @@ def build_data_cli(
         with build_progress(console()) as progress:
             report = build_data(cfg, on_file_done=progress.file_done, on_plan=progress.planned,
                                 on_progress=progress.sentences)
-    except Interrupted as err:  # SIGTERM: unwound like Ctrl-C, workers killed, staging removed
-        fail(f"{err}; nothing was promoted, the staging folder is removed", code=128 + err.signum)
+    except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM/SIGHUP unwound the same way (Interrupted)
+        signum = err.signum if isinstance(err, Interrupted) else signal.SIGINT
+        fail(f"stopped by {signal.Signals(signum).name}; nothing was promoted, the workers are "
+             "stopped and the staging folder is removed", code=128 + signum)
     except (FileNotFoundError, InputError, NothingToBuild) as err:  # bad or missing input
         fail(str(err))
     print_table(build_table(report))
