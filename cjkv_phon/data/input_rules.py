@@ -28,6 +28,8 @@ from cjkv_phon.errors import InputError
 
 NONCHARACTERS = frozenset({"\ufffe", "\uffff"})
 BOM = "\ufeff"
+_C0 = ("NUL SOH STX ETX EOT ENQ ACK BEL BS HT LF VT FF CR SO SI DLE DC1 DC2 DC3 DC4 NAK SYN ETB CAN "
+       "EM SUB ESC FS GS RS US").split()
 
 
 def char_problem(text: str) -> str | None:
@@ -38,11 +40,14 @@ def char_problem(text: str) -> str | None:
         if ch == "\r":
             return f"carriage return at column {column} (CRLF line ends?)"
         if ch == BOM:
-            where = "at the start of the file" if column == 1 else f"at column {column}"
-            return f"byte-order mark U+FEFF {where} (rejected anywhere in a file)"
-        if ch in NONCHARACTERS or unicodedata.category(ch) == "Cc":
-            name = unicodedata.name(ch, "control character")
-            return f"{name} U+{ord(ch):04X} at column {column} (control characters are rejected)"
+            return f"byte-order mark U+FEFF at column {column} (rejected anywhere in a file)"
+        if ch in NONCHARACTERS:
+            return f"noncharacter U+{ord(ch):04X} at column {column}"
+        if unicodedata.category(ch) == "Cc":
+            code = ord(ch)
+            name = (_C0[code] if code < 32 else "DEL" if code == 127 else "C1 control")
+            return (f"control character {name} U+{code:04X} at column {column} (control characters "
+                    "are rejected anywhere)")
     return None
 
 
