@@ -78,7 +78,7 @@ def build_data_cli(
 ) -> None:
     """Build the phonemic XTREME release: parquet per (task, lang, split), card and manifest."""
     from cjkv_phon.data.build import BuildDataConfig, build_data
-    from cjkv_phon.data.lanes import Interrupted
+    from cjkv_phon.data.lanes import Interrupted, signals_as_interrupt
     from cjkv_phon.recipes import load_config
 
     overrides = dict(source=source, tasks=_csv(tasks), langs=_csv(langs), splits=_csv(splits),
@@ -90,7 +90,7 @@ def build_data_cli(
     except (ValueError, FileNotFoundError) as err:  # unknown task/lang/split or bad setting
         fail(str(err), code=2)
     try:
-        with build_progress(console()) as progress:
+        with signals_as_interrupt(), build_progress(console()) as progress:
             report = build_data(cfg, on_file_done=progress.file_done, on_plan=progress.planned,
                                 on_progress=progress.sentences)
     except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM/SIGHUP unwound the same way (Interrupted)
