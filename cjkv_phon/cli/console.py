@@ -20,6 +20,9 @@ from rich.table import Table
 from rich.text import Text
 
 
+SHORT_LABEL = 16
+
+
 def console(stderr: bool = False) -> Console:
     """A console that prints text verbatim (no markup, no emoji codes, no highlighting)."""
     return Console(stderr=stderr, markup=False, emoji=False, highlight=False)
@@ -63,17 +66,30 @@ def plain_table(table: Table) -> str:
 def print_table(table: Table, out: Console | None = None) -> None:
     """Print ``table``: rich on a terminal (numbers never wrapped or cut), plain text elsewhere."""
     out = out or console()
-    if not out.is_terminal:
+    if not out.is_terminal or _needed_width(table) > out.width:
+        # Off a terminal, or a terminal too narrow for whole cells: plain lines, never cropped
+        # (a terminal wraps a long line; rich would cut the rightmost columns instead).
         out.file.write(plain_table(table) + "\n")
         out.file.flush()
         return
     for column in table.columns:
         cells = [_plain(c) for c in column.cells]
-        if cells and all(_is_number(v) or v in ("", "–", "-") for v in cells):
+        numeric = bool(cells) and all(_is_number(v) or v in ("", "–", "-") for v in cells)
+        widest = max((len(v) for v in cells), default=0)
+        if numeric or widest <= SHORT_LABEL:  # numbers and short labels are never cut or wrapped
             column.no_wrap = True
             column.overflow = "ignore"
-            column.min_width = max(len(v) for v in [_plain(column.header), *cells])
+            column.min_width = max(widest, *(len(w) for w in _plain(column.header).split()), 1)
+            if numeric:
+                column.justify = "right"
     out.print(table)
+
+
+def _needed_width(table: Table) -> int:
+    """Columns at their widest cell (header words may wrap) plus borders and padding."""
+    widths = [max([*(len(_plain(c)) for c in col.cells),
+                   *(len(w) for w in _plain(col.header).split()), 1]) for col in table.columns]
+    return sum(widths) + 3 * len(widths) + 1
 
 
 def stdout_is_terminal() -> bool:

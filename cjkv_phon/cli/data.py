@@ -113,10 +113,9 @@ def verify_data_cli(
         report = verify_release(release_dir)
     except (FileNotFoundError, InputError) as err:
         fail(str(err))
-    out = console()
-    for problem in report.problems:
-        out.print(f"FAIL {problem}")
-    out.print(f"{report.checked} files listed, {len(report.problems)} problems in {release_dir}")
+    for problem in report.problems:  # one line each, never wrapped: grep-able
+        typer.echo(f"FAIL {problem}")
+    typer.echo(f"{report.checked} files listed, {len(report.problems)} problems in {release_dir}")
     if not report.ok:
         raise typer.Exit(code=1)
 

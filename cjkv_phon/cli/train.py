@@ -18,7 +18,7 @@ from rich.table import Table
 
 from cjkv_phon.cli import names
 from cjkv_phon.cli.app import app
-from cjkv_phon.cli.console import console, fail, print_table
+from cjkv_phon.cli.console import fail, print_table
 
 
 def metrics_table(record: dict[str, Any]) -> Table:
@@ -119,4 +119,4 @@ def train_cli(
     if "metrics" in record:
         print_table(metrics_table(record))
     else:
-        console().print(f"{record['run_id']}: stopped at step {record['step']}; rerun to resume")
+        typer.echo(f"{record['run_id']}: stopped at step {record['step']}; rerun to resume")

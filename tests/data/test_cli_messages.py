@@ -116,3 +116,20 @@ def test_stats_prints_json_only_with_json_flag(tmp_path: Path, xtreme_dir: Path)
     as_json = narrow.invoke(app, ["stats", str(out / "data"), "--json", "-"])
     assert as_json.exit_code == 0
     assert json.loads(as_json.stdout)["tasks"]["panx"]["zh"]["sentences"] == 3
+
+
+def test_tables_on_a_narrow_terminal_never_cut_numbers() -> None:
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from cjkv_phon.cli.console import print_table
+
+    for width in (60, 200):
+        table = Table("task", "lang", *(f"column {i}" for i in range(8)), title="t")
+        table.add_row("panx", "zh", *(str(8412345 + i) for i in range(8)))
+        buf = io.StringIO()
+        print_table(table, Console(file=buf, force_terminal=True, width=width, color_system=None))
+        text = buf.getvalue()
+        assert "…" not in text and all(str(8412345 + i) in text for i in range(8)), text
