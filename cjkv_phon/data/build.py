@@ -10,7 +10,8 @@ then the release card and manifest (:mod:`cjkv_phon.data.release`). Properties t
   whatever ``workers`` is (each file depends only on its own inputs).
 * **Idempotent.** Each file's metadata holds a build state (input sha256s, the content settings, a
   fingerprint of the data code and tables, and of the installed packages); a rerun skips files whose
-  state is unchanged and logs "up to date".
+  state is unchanged and whose bytes still match the manifest (size, sha256), and logs "up to date";
+  a damaged file is rebuilt (:mod:`cjkv_phon.data.integrity`).
 
 Missing files: the recipe lists what to build; ``exclude`` names (task, lang, split) combinations
 known to be absent (XTREME has no UDPOS Korean train), which are skipped with a log line. Any other
