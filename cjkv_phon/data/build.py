@@ -57,7 +57,7 @@ COMPRESSION = "zstd"
 META_PREFIX = "cjkv_phon."
 # Code whose change must invalidate built files (paths relative to the package root). The release card,
 # stats and CLI code only present the data, so editing them does not force a rebuild.
-_CODE_GLOBS = ("schema.py", "data/sentences.py", "data/xtreme.py", "data/conllu.py", "data/hub.py",
+_CODE_GLOBS = ("schema.py", "data/sentences.py", "data/normalize.py", "data/xtreme.py", "data/conllu.py", "data/hub.py",
                "data/build.py", "data/phonemize/**/*.py", "resources/phonemize/**/*",
                "resources/ud*")
 
@@ -188,6 +188,7 @@ class FileReport:
     Attributes:
         up_to_date: True when the file was already built with the same state and was left alone.
         seconds: wall time spent reading, phonemizing and writing it (0 when up to date).
+        normalised: tokens the reader's NFC normalisation changed (``cjkv_phon.data.normalize``).
     """
 
     task: str
@@ -200,6 +201,7 @@ class FileReport:
     skipped: tuple[Skipped, ...] = ()
     seconds: float = 0.0
     up_to_date: bool = False
+    normalised: int = 0
 
 
 @dataclass(frozen=True)
@@ -358,13 +360,15 @@ class _Task:
     staging: str = ""
 
 
-def _file_metadata(task: _Task, versions: dict[str, str], n_skipped: int) -> dict[bytes, bytes]:
+def _file_metadata(task: _Task, versions: dict[str, str], n_skipped: int,
+                   n_normalised: int = 0) -> dict[bytes, bytes]:
     """Parquet schema metadata: provenance, plus the build state used for the up-to-date check."""
     values = {
         "task": task.job.task, "lang": task.job.lang, "split": task.job.split,
         "scheme": task.cfg.scheme, "versions": versions, "source_sha256": task.inputs,
         "source_kind": task.source.kind, "cjkv_phon_version": cjkv_phon.__version__,
         "config": task.cfg.content_settings(), "build_state": task.state, "skipped": n_skipped,
+        "normalisation": {"form": "NFC", "tokens_changed": n_normalised},
     }
     return {(META_PREFIX + k).encode(): json.dumps(v, sort_keys=True, ensure_ascii=False).encode()
             for k, v in values.items()}
@@ -374,6 +378,24 @@ def status_counts(table: pa.Table) -> Counter[str]:
     """How many tokens have each status, counted in Arrow (no per-token Python objects)."""
     counts = pc.value_counts(pc.list_flatten(table.column("status")))
     return Counter({row["values"]: row["counts"] for row in counts.to_pylist()})
+
+
+def check_ok_is_ipa(table: pa.Table, lang: str, where: str) -> None:
+    """The invariant of the release: no ``ok`` token holds a character that is not IPA.
+
+    The phonemizers' entry point guarantees it (``ipa_symbols.enforce``); checking the written
+    table as well (distinct values only, in Arrow) makes every build a test of it on all its data.
+
+    Raises:
+        ValueError: a bug let a non-IPA transcription through as ``ok`` (names up to 5 of them).
+    """
+    from cjkv_phon.data.phonemize.ipa_symbols import non_ipa_ok
+
+    ipa, status = pc.list_flatten(table.column("ipa")), pc.list_flatten(table.column("status"))
+    values = pc.unique(pc.filter(ipa, pc.equal(status, "ok"))).to_pylist()
+    bad = non_ipa_ok(values, lang)
+    if bad:
+        raise ValueError(f"{where}: {len(bad)} non-IPA transcriptions marked ok, e.g. {bad[:5]}")
 
 
 def build_file(task: _Task) -> FileReport:
@@ -386,15 +408,18 @@ def build_file(task: _Task) -> FileReport:
     table = sentences_to_table(read.sentences, phonemizer)
     where = f"{job.relpath} (from {task.source.kind} source)"
     check_sentence_rows(table, where)
+    check_ok_is_ipa(table, job.lang, where)
     table = table.replace_schema_metadata(_file_metadata(task, phonemizer.versions(),
-                                                         len(read.skipped)))
+                                                         len(read.skipped), read.normalised))
+    if read.normalised:
+        log.info("%s: NFC normalisation changed %d tokens", job.relpath, read.normalised)
     with atomic_path(Path(task.staging) / job.relpath) as tmp:
         pq.write_table(table, tmp, row_group_size=ROW_GROUP_SIZE, compression=COMPRESSION,
                        use_dictionary=True, write_statistics=True)
     statuses = status_counts(table)
     return FileReport(job.task, job.lang, job.split, job.relpath, table.num_rows,
                       sum(statuses.values()), {s: statuses.get(s, 0) for s in STATUSES},
-                      read.skipped, time.perf_counter() - start)
+                      read.skipped, time.perf_counter() - start, normalised=read.normalised)
 
 
 def _up_to_date_report(job: Job, path: Path) -> FileReport:

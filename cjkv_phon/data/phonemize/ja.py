@@ -55,7 +55,7 @@ from cjkv_phon.data.phonemize.tables import opencc_char_map
 from cjkv_phon.data.phonemize.scripts import (STATUS_FAILED, STATUS_FALLBACK, STATUS_OK, STATUS_PASS,
                                               Piece, combine, failed, passthrough, script_of)
 from cjkv_phon.data.phonemize.tokens import (PASSTHROUGH_SCRIPTS, Span, TokenwisePhonemizer,
-                                             assemble, check_tokens)
+                                             assemble)
 
 JAPANESE_SCRIPTS = frozenset({"han", "kana"})
 # A reading piece ending in these changes with the next sound (gemination, nasal place).
@@ -114,9 +114,8 @@ class NativeJa(Phonemizer):
         return {name: metadata.version(name)
                 for name in ("fugashi", "unidic-lite", "epitran", "opencc-python-reimplemented")}
 
-    def transcribe(self, tokens: Sequence[str]) -> Transcription:
+    def _transcribe(self, tokens: tuple[str, ...]) -> Transcription:
         """Analyse the joined sentence, split readings at token edges, convert each piece."""
-        check_tokens(tokens)
         original = "".join(tokens)
         text = original.translate(self._fold)
         cuts = list(accumulate(map(len, tokens)))  # token end offsets

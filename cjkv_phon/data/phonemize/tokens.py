@@ -20,9 +20,8 @@ from abc import abstractmethod
 from itertools import accumulate, groupby
 from typing import Iterable, Sequence
 
-from cjkv_phon.data.phonemize.base import Phonemizer, Transcription
+from cjkv_phon.data.phonemize.base import Phonemizer, Transcription, check_tokens
 from cjkv_phon.data.phonemize.scripts import Piece, combine, failed, passthrough, script_of
-from cjkv_phon.errors import InputError
 
 # Scripts that are copied as written in every language (see the module docstring).
 PASSTHROUGH_SCRIPTS: frozenset[str] = frozenset({"latin", "digit", "symbol"})
@@ -30,11 +29,6 @@ PASSTHROUGH_SCRIPTS: frozenset[str] = frozenset({"latin", "digit", "symbol"})
 Span = tuple[int, int, Piece]
 
 
-def check_tokens(tokens: Sequence[str]) -> None:
-    """Reject empty tokens: they would get an empty transcription, which the data never holds."""
-    for i, token in enumerate(tokens):
-        if not token:
-            raise InputError(f"token {i} is empty", value=list(tokens))
 
 
 def to_transcription(pieces: Iterable[Piece]) -> Transcription:
@@ -93,9 +87,8 @@ class TokenwisePhonemizer(Phonemizer):
         super().__init__(cache)
         self._memo: dict[str, Piece] = {}
 
-    def transcribe(self, tokens: Sequence[str]) -> Transcription:
+    def _transcribe(self, tokens: tuple[str, ...]) -> Transcription:
         """Transcribe each token on its own (memoised per distinct token when caching)."""
-        check_tokens(tokens)
         return to_transcription(self._token(t) for t in tokens)
 
     def _token(self, token: str) -> Piece:

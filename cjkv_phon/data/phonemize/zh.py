@@ -40,7 +40,7 @@ from cjkv_phon.data.phonemize.scripts import (STATUS_FALLBACK, STATUS_OK, Piece,
                                               passthrough, script_of, script_pattern)
 from cjkv_phon.data.phonemize.tables import opencc_char_map
 from cjkv_phon.data.phonemize.tokens import (PASSTHROUGH_SCRIPTS, Span, TokenwisePhonemizer,
-                                             assemble, check_tokens)
+                                             assemble)
 
 # A numbered pinyin syllable as pypinyin/dragonmapper write it; anything else is "no pinyin".
 _NUMBERED = re.compile(r"^[a-zü]+[1-5]?$")
@@ -90,9 +90,8 @@ class NativeZh(Phonemizer):
         return {name: metadata.version(name) for name in
                 ("pypinyin", "dragonmapper", "opencc-python-reimplemented")}
 
-    def transcribe(self, tokens: Sequence[str]) -> Transcription:
+    def _transcribe(self, tokens: tuple[str, ...]) -> Transcription:
         """Read the joined sentence, then give each character's syllable back to its token."""
-        check_tokens(tokens)
         text = "".join(tokens)
         readings = self.readings(text)
         spans: list[Span] = [(i, i + 1, self._piece(char, syllable))
