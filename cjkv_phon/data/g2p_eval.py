@@ -17,7 +17,8 @@ marks and tones (Chao letters, viphoneme's digits, the glottalised-tone ``ˀ``) 
 language, allophones of one phoneme folded (Korean ``ɾ ɭ ʎ`` -> ``l``, lenis ``b d g`` -> ``p t k``,
 Japanese ``ɸ ç`` -> ``h``, ...), each row with its reason. Phones are then segmented one base
 character plus the modifier letters and combining marks after it (``kʰ``, ``t͈``); affricates count
-as two phones on both sides (the tie bar is gone).
+as two phones on both sides (the tie bar is gone); a run of one phone repeated counts once (length is
+not compared: the references write a geminate or long vowel as ``mː`` or ``m m`` interchangeably).
 
 Per (lexicon, scheme, layout): phone error rate (PER) = the summed Levenshtein distance between
 hypothesis and reference phone sequences over the summed reference length; word error rate (WER) =
@@ -147,7 +148,9 @@ def normalise(ipa: str, lang: str) -> tuple[str, ...]:
             phones[-1] += ch
         else:
             phones.append(ch)
-    return tuple(phones)
+    # Length marks are gone, so a doubled phone (geminate kk, long vowel aa) is one phone: the
+    # references write length as ː or doubling interchangeably (あんま: a̠ mː a̠ vs a m m a).
+    return tuple(p for i, p in enumerate(phones) if i == 0 or p != phones[i - 1])
 
 
 def edit_alignment(ref: Sequence[str], hyp: Sequence[str]) -> tuple[int, list[tuple[str, str]]]:
