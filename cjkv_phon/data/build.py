@@ -313,7 +313,8 @@ def _phonemizer(lang: str, scheme: str, cache: bool) -> Any:
     return get_phonemizer(lang, scheme, cache=cache)
 
 
-def sentences_to_table(sentences: tuple[Sentence, ...], phonemizer: Any) -> pa.Table:
+def sentences_to_table(sentences: tuple[Sentence, ...], phonemizer: Any,
+                       routed: Counter[str] | None = None) -> pa.Table:
     """Transcribe sentences into a table with ``SENTENCE_SCHEMA`` (checked by the caller).
 
     The token-aligned columns are built as one flat string array plus offsets: converting nested
@@ -321,6 +322,8 @@ def sentences_to_table(sentences: tuple[Sentence, ...], phonemizer: Any) -> pa.T
     the same.
     """
     transcriptions = [phonemizer.transcribe(s.tokens) for s in sentences]
+    if routed is not None:  # tokens read as another language (script routing), by language
+        routed.update(lang for t in transcriptions for lang in t.read_as if lang)
     columns = {
         "id": _string_column([s.id for s in sentences]),
         "lang": _string_column([s.lang for s in sentences]),
@@ -361,7 +364,7 @@ class _Task:
 
 
 def _file_metadata(task: _Task, versions: dict[str, str], n_skipped: int,
-                   n_normalised: int = 0) -> dict[bytes, bytes]:
+                   n_normalised: int = 0, routed: dict[str, int] | None = None) -> dict[bytes, bytes]:
     """Parquet schema metadata: provenance, plus the build state used for the up-to-date check."""
     values = {
         "task": task.job.task, "lang": task.job.lang, "split": task.job.split,
@@ -369,6 +372,7 @@ def _file_metadata(task: _Task, versions: dict[str, str], n_skipped: int,
         "source_kind": task.source.kind, "cjkv_phon_version": cjkv_phon.__version__,
         "config": task.cfg.content_settings(), "build_state": task.state, "skipped": n_skipped,
         "normalisation": {"form": "NFC", "tokens_changed": n_normalised},
+        "read_as_other_language": routed or {},
     }
     return {(META_PREFIX + k).encode(): json.dumps(v, sort_keys=True, ensure_ascii=False).encode()
             for k, v in values.items()}
@@ -405,12 +409,14 @@ def build_file(task: _Task) -> FileReport:
     read = task.source.read(job.task, job.lang, job.split, skip_malformed=cfg.skip_malformed,
                             max_sentences=cfg.max_sentences)
     phonemizer = _phonemizer(job.lang, cfg.scheme, cfg.cache)
-    table = sentences_to_table(read.sentences, phonemizer)
+    routed: Counter[str] = Counter()
+    table = sentences_to_table(read.sentences, phonemizer, routed)
     where = f"{job.relpath} (from {task.source.kind} source)"
     check_sentence_rows(table, where)
     check_ok_is_ipa(table, job.lang, where)
     table = table.replace_schema_metadata(_file_metadata(task, phonemizer.versions(),
-                                                         len(read.skipped), read.normalised))
+                                                         len(read.skipped), read.normalised,
+                                                         dict(sorted(routed.items()))))
     if read.normalised:
         log.info("%s: NFC normalisation changed %d tokens", job.relpath, read.normalised)
     with atomic_path(Path(task.staging) / job.relpath) as tmp:

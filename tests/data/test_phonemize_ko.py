@@ -55,11 +55,13 @@ def test_mixed_latin_hangul_and_hanja_tokens(native):
     check_shape(["K리그", "FC에서", "(", "關東地方", ")"], result)
     assert result.ipa[:2] == ("Klikɯ", "FCesʌ")
     assert result.romanized[:2] == ("Krigeu", "FCeseo")
-    # Latin capitals copied inside a token are not IPA: the token is fallback, never ok.
-    assert result.status == ("fallback", "fallback", "passthrough", "failed", "passthrough")
-    # UDPOS ko dev line 27259: hanja + particle; the particle is read, the hanja kept: fallback.
+    # Latin capitals copied inside a token are not IPA: the token is fallback, never ok. Hanja are
+    # read as Sino-Korean (關東地方 관동지방), status fallback, the route recorded.
+    assert result.status == ("fallback", "fallback", "passthrough", "fallback", "passthrough")
+    assert result.ipa[3] == "kwantoŋt͡ɕipaŋ" and result.read_as[3] == "ko-hanja"
+    # UDPOS ko dev line 27259: hanja + particle, 神 read 신.
     mixed = native.transcribe(["神의"])
-    assert (mixed.ipa, mixed.romanized, mixed.status) == (("神ɰi",), ("神ui",), ("fallback",))
+    assert (mixed.romanized, mixed.status, mixed.read_as) == (("sinui",), ("fallback",), ("ko-hanja",))
 
 
 def test_korean_romanizer_key_error_is_guarded(native, paper):

@@ -25,6 +25,9 @@ class Transcription:
     ipa: tuple[str, ...]
     romanized: tuple[str, ...]
     status: tuple[str, ...]
+    # Per token, the language a run of another script was read as (``"ja"`` for kana in Chinese
+    # text, ``"ko-hanja"`` for Hanja), ``""`` for the sentence's own language; empty if none was.
+    read_as: tuple[str, ...] = ()
 
 
 class Phonemizer(ABC):
@@ -37,6 +40,9 @@ class Phonemizer(ABC):
 
     lang: str = ""
     scheme: str = ""
+    # True where the phonemizer routes runs of other scripts itself (token-wise phonemizers, inside
+    # each token); otherwise whole failed tokens are routed after transcription (routing.py).
+    routes_runs: bool = False
 
     def __init__(self, cache: bool = True) -> None:
         self.cache = cache
@@ -53,12 +59,14 @@ class Phonemizer(ABC):
         check_tokens(tokens)
         tokens, _ = normalize_tokens(tokens)
         result = self._transcribe(tokens)
+        if not self.routes_runs and "failed" in result.status:
+            result = route_failed_tokens(self.lang, self.scheme, tokens, result)
         pieces = [enforce(t, Piece(i, r, s), self.lang)
                   for t, i, r, s in zip(tokens, result.ipa, result.romanized, result.status)]
         if all(p.status == s for p, s in zip(pieces, result.status)):
             return result
         ipa, romanized, status = zip(*pieces)
-        return Transcription(ipa, romanized, status)
+        return Transcription(ipa, romanized, status, result.read_as)
 
     @abstractmethod
     def _transcribe(self, tokens: tuple[str, ...]) -> Transcription:
@@ -71,6 +79,7 @@ class Phonemizer(ABC):
 
 # Imported after the classes above: ipa_symbols needs scripts.Piece, which does not import this module.
 from cjkv_phon.data.phonemize.ipa_symbols import enforce  # noqa: E402
+from cjkv_phon.data.phonemize.routing import route_failed_tokens  # noqa: E402
 from cjkv_phon.data.phonemize.scripts import Piece  # noqa: E402
 
 

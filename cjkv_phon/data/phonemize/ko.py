@@ -18,7 +18,8 @@ Romanized (both schemes): korean-romanizer (Revised Romanization with its own pr
 korean-romanizer raises ``KeyError`` on a syllable with a ㄶ or ㅀ coda followed by anything but a
 Hangul syllable (``않ㄱ``, or punctuation); such a run is romanized syllable by syllable instead,
 status ``fallback``. Mixed tokens (``K리그``, ``FC에서``) keep their Latin part as written and
-transcribe the Hangul part; hanja inside Korean text (關東地方) cannot be read offline: ``failed``.
+transcribe the Hangul part; Hanja inside Korean text (關東地方) are read as Sino-Korean through the
+``hanja`` package's table and this phonemizer (status ``fallback``, see ``routing.py``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from korean_romanizer.romanizer import Romanizer
 from cjkv_phon.data.phonemize.base import register
 from cjkv_phon.data.phonemize.epitran_engine import FastEpitran
 from cjkv_phon.data.phonemize.latin import latin_to_ipa
+from cjkv_phon.data.phonemize.routing import hanja_version
 from cjkv_phon.data.phonemize.scripts import STATUS_FALLBACK, STATUS_OK, Piece, failed
 from cjkv_phon.data.phonemize.tables import read_table, table_path
 from cjkv_phon.data.phonemize.tokens import TokenwisePhonemizer
@@ -95,7 +97,8 @@ class NativeKo(TokenwisePhonemizer):
         self._epitran = FastEpitran("kor-Hang")
 
     def versions(self) -> dict[str, str]:
-        return {name: metadata.version(name) for name in ("epitran", "korean-romanizer")}
+        return {**{name: metadata.version(name) for name in ("epitran", "korean-romanizer")},
+                "hanja": hanja_version()}
 
     def _run(self, text: str) -> Piece:
         ipa = apply_allophones(self._transliterate(text))
