@@ -136,7 +136,8 @@ def normalise(ipa: str, lang: str) -> tuple[str, ...]:
         >>> normalise("t͡ɕʰa̠ ŋ˧˥", "zh")
         ('t', 'ɕʰ', 'a', 'ŋ')
     """
-    text = unicodedata.normalize("NFD", ipa)
+    # Spaces first (WikiPron separates phones with them): phones are re-segmented below anyway.
+    text = "".join(unicodedata.normalize("NFD", ipa).split())
     for rule_lang, source, target in normalisation_rules():
         if rule_lang in ("*", lang):
             text = text.replace(source, target)

@@ -33,6 +33,7 @@ from korean_romanizer.romanizer import Romanizer
 
 from cjkv_phon.data.phonemize.base import register
 from cjkv_phon.data.phonemize.epitran_engine import FastEpitran
+from cjkv_phon.data.phonemize.ko_rules import EPITRAN_RULES_OFF, apply_spelling_rules
 from cjkv_phon.data.phonemize.latin import latin_to_ipa
 from cjkv_phon.data.phonemize.routing import hanja_version
 from cjkv_phon.data.phonemize.scripts import STATUS_FALLBACK, STATUS_OK, Piece, failed
@@ -95,13 +96,18 @@ class NativeKo(TokenwisePhonemizer):
         # epitran's map-and-rules engine without the panphon feature table we never use (~4 s and
         # ~100 MB per instance) and with rules skipped where they cannot match (same output).
         self._epitran = FastEpitran("kor-Hang")
+        # Rules that epitran applies to onsets as well as codas, applied on syllables instead.
+        dropped = self._epitran.drop_post_rules(EPITRAN_RULES_OFF)
+        if dropped != len(EPITRAN_RULES_OFF):
+            raise RuntimeError(f"epitran kor-Hang: expected to switch off {len(EPITRAN_RULES_OFF)} "
+                               f"rules, found {dropped}; check the epitran version")
 
     def versions(self) -> dict[str, str]:
         return {**{name: metadata.version(name) for name in ("epitran", "korean-romanizer")},
                 "hanja": hanja_version()}
 
     def _run(self, text: str) -> Piece:
-        ipa = apply_allophones(self._transliterate(text))
+        ipa = apply_allophones(self._transliterate(apply_spelling_rules(text)))
         if not ipa:
             return failed(text)
         romanized, status = romanize(text)
