@@ -109,3 +109,10 @@ def test_cache_does_not_change_results(xtreme_dir):
         for tokens in sentences:
             assert cached.transcribe(tokens) == uncached.transcribe(tokens)
             check_shape(tokens, uncached.transcribe(tokens))
+
+
+def test_yi_bu_sandhi_by_rule(native):
+    # 不 bu2 before a 4th tone; 一 yi2 before a 4th, yi4 before 1-3, yi1 when counted.
+    assert native.readings("我不去不对一样一天第一十一") == [
+        "wo3", "bu2", "qu4", "bu2", "dui4", "yi2", "yang4", "yi4", "tian1", "di4", "yi1", "shi2", "yi1"]
+    assert native.readings("不好") == ["bu4", "hao3"]
