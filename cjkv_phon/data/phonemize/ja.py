@@ -37,9 +37,11 @@ instead of a glottal stop and ``nitsu``; a reading that is one vowel kana length
 it (いくど|う: ``doː``).
 
 Why fugashi + unidic-lite and not pyopenjtalk-plus (the most accurate reader measured here,
-../shared/G2P-TOOLS.md): it analyses ~39k characters/s against fugashi's ~750k on PAN-X ja, which
-would add ~37 s of worker time to a build already near its 120 s budget; with the rules above the
-fugashi readings reach 0.6% (hiragana) and 0.2% (katakana) phone error on the lexicons.
+../shared/G2P-TOOLS.md): it analyses ~39k characters/s against fugashi's ~750k on PAN-X ja (measured
+on 3000 PAN-X ja train sentences), i.e. ~37 s more worker time per build for 1.4M Japanese tokens,
+and ~340 MB more to install (its dictionary and sudachidict_core); with the rules above the fugashi
+readings reach 0.6% (hiragana) and 0.2% (katakana) phone error on the lexicons, so the change was not
+worth its cost. It remains the candidate if hiragana words must improve further.
 
 ``paper``: the seed paper's chain. Each token alone goes through pykakasi (Hepburn), then the
 romaji is read as Latin text (:mod:`~cjkv_phon.data.phonemize.latin`). pykakasi silently drops text
