@@ -87,9 +87,7 @@ def _geminate(next_ipa: str) -> str:
     """ッ before a sound whose IPA starts ``next_ipa``: its first consonant, or ʔ."""
     if not next_ipa or next_ipa[0] in _VOWELS or next_ipa[0] in "jɰw":
         return "ʔ"
-    if next_ipa.startswith(("t͡", "d͡")):
-        return next_ipa[0]
-    return next_ipa[0]
+    return next_ipa[0]  # t of t͡ɕ, k of kʲ: the closure is what doubles
 
 
 def kana_ipa(kana: str, next_kana: str = "", prev_vowel: str = "") -> list[str]:
