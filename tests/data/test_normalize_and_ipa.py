@@ -81,3 +81,24 @@ def test_stats_lists_only_ipa_symbols(built_data):
         for lang, s in langs.items():
             bad = [seg for seg in s["ipa_inventory"] if not is_ipa(seg, lang)]
             assert bad == [], (lang, bad)
+
+
+def test_whole_built_release_has_no_non_ipa_ok_token():
+    """The full release in this checkout (``cjkv build-data``), when it is built.
+
+    Every build also checks each file it writes (``build.check_ok_is_ipa``), so a release that
+    exists passed this once already; this reads it back as a user would.
+    """
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[2] / "releases" / "xtreme-cjkv-phonemic" / "data"
+    files = sorted(data.glob("*/*/*.parquet"))
+    if not files:
+        pytest.skip(f"no built release under {data} (run cjkv build-data)")
+    import pyarrow.compute as pc
+
+    for path in files:
+        table = pq.read_table(path, columns=["ipa", "status"])
+        ipa, status = pc.list_flatten(table.column("ipa")), pc.list_flatten(table.column("status"))
+        ok = pc.unique(pc.filter(ipa, pc.equal(status, "ok"))).to_pylist()
+        assert non_ipa_ok(ok, path.parts[-2]) == [], path

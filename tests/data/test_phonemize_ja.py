@@ -163,3 +163,8 @@ def test_kanji_unidic_only_knows_inside_words(native):
     assert alone.ipa == ("eɴ",) and alone.status == ("fallback",)
     in_word = native.transcribe(list("演奏"))
     assert in_word.status == ("ok", "ok") and in_word.romanized == ("en", "soo")
+
+
+def test_small_kana_in_a_word_unidic_does_not_know(native):
+    # unidic reads the unknown しょう as シヨー (full-size ヨ); the spelling's small ょ is kept.
+    assert native.transcribe(list("がんしょう")).ipa == ("ɡa", "ɰ̃", "ɕ", "o", "ː")

@@ -226,12 +226,18 @@ class NativeJa(Phonemizer):
             reading = reading[:-1] + "ツ"
         if reading is None or any(script_of(c) not in JAPANESE_SCRIPTS for c in surface):
             return self._fallback_segments(surface, cuts)
+        spelled_kana = to_katakana(unicodedata.normalize("NFKC", surface))
+        kana_word = len(spelled_kana) == len(surface) == len(reading) and all(
+            script_of(c) == "kana" for c in surface)
+        if kana_word:
+            # unidic reads a small kana it does not know as full-size (しょう -> シヨー): a small
+            # kana in the spelling is small in the reading.
+            small = small_kana()
+            reading = "".join(s if s in small else r for s, r in zip(spelled_kana, reading))
         if not cuts:
             return [(0, len(surface), STATUS_OK, reading, 0)]
         edges = [0, *cuts, len(surface)]
-        spelled_kana = to_katakana(unicodedata.normalize("NFKC", surface))
-        if len(spelled_kana) == len(surface) == len(reading) and all(
-                script_of(c) == "kana" for c in surface):
+        if kana_word:
             # A kana word: its reading has one kana per character (ワ for は, ー for a long ウ), so
             # each token part takes its own characters' kana, small kana and ッ ー included.
             return [(a, b, STATUS_OK, reading[a:b], 0) for a, b in zip(edges, edges[1:])]
