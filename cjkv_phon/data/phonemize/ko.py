@@ -7,8 +7,12 @@ onset (한국어 [hankukʌ]), nasal assimilation (국민 [kuŋmin]), lateralisat
 palatalisation (같이 [kat͡ɕʰi]), ㅎ aspiration and deletion (좋다 [t͡ɕotʰa], 많이 [mani]) and
 tensification after obstruents (읽다 [ikt͈a]). Not covered (they need morphology or a dictionary,
 epitran excludes them): n-insertion (솜이불 [somnibul]), tensification across compound boundaries.
-We add one allophone epitran leaves out, from ``resources/phonemize/ko_allophones.csv``: ㅅ/ㅆ are
-alveolo-palatal [ɕ]/[ɕ͈] before i and j (신라 [ɕilla]). Rules apply within a token: Korean tokens
+Three epitran rules that cannot tell a coda from an onset (ㅎ deletion #12-4, palatalisation #17)
+are switched off and applied on syllables instead, with #5 (져 -> 저) and post-nasal tensing of a
+verb stem before 다 (#24), by :mod:`~cjkv_phon.data.phonemize.ko_rules` before the map. We add
+allophones epitran leaves out, from ``resources/phonemize/ko_allophones.csv``: ㅅ/ㅆ are
+alveolo-palatal [ɕ]/[ɕ͈] before i and j (신라 [ɕilla]); ㅎ between voiced sounds is [ɦ]; ㅢ after a
+consonant is [i] (희망 [himaŋ]). Rules apply within a token: Korean tokens
 are eojeol (space-separated words), and sound changes across spaces are optional in speech.
 Korean has no lexical tones.
 
