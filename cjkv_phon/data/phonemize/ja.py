@@ -56,15 +56,15 @@ import bisect
 import unicodedata
 from importlib import metadata
 from itertools import accumulate
-from typing import Callable, Sequence
+from typing import Callable
 
 import fugashi
 import pykakasi
 
 from cjkv_phon.data.phonemize.base import Phonemizer, Transcription, register
 from cjkv_phon.data.phonemize.kana_ipa import final_vowel, kana_hepburn, kana_ipa
-from cjkv_phon.data.phonemize.kana import (align_morae, katakana_to_hepburn, morae, reading_variants,
-                                           small_kana, to_katakana)
+from cjkv_phon.data.phonemize.kana import (align_morae, morae, reading_variants, small_kana,
+                                           to_katakana)
 from cjkv_phon.data.phonemize.latin import latin_to_ipa
 from cjkv_phon.data.phonemize.tables import opencc_char_map
 from cjkv_phon.data.phonemize.scripts import (STATUS_FAILED, STATUS_FALLBACK, STATUS_OK, STATUS_PASS,
@@ -100,15 +100,6 @@ def is_reading(kana: str | None) -> bool:
     return bool(kana) and all("\u30a1" <= c <= "\u30fa" or c == "ー" for c in kana)
 
 
-def with_next_mora(convert: Callable[[str], str], piece: str, next_mora: str) -> str:
-    """Convert ``piece`` as it sounds before ``next_mora`` (matters after ッ and ン only)."""
-    if next_mora and piece[-1:] in _CONTEXT_ENDS:
-        full, tail = convert(piece + next_mora), convert(next_mora)
-        if tail and full.endswith(tail) and len(full) > len(tail):
-            return full[:-len(tail)]
-    return convert(piece)
-
-
 def _join_small_kana(morphemes: list[tuple[int, int, str | None, str | None]], text: str
                      ) -> list[tuple[int, int, str | None, str | None]]:
     """Undo MeCab splits before a small kana: ``りゃ`` analysed as り + ゃ (read ヤ) is one mora.
@@ -119,7 +110,7 @@ def _join_small_kana(morphemes: list[tuple[int, int, str | None, str | None]], t
     small = small_kana()
     out: list[tuple[int, int, str | None, str | None]] = []
     for start, end, kana, pron in morphemes:
-        if out and text[start] in small or (out and to_katakana(text[start]) in small):
+        if out and to_katakana(text[start]) in small:
             p_start, p_end, p_kana, p_pron = out[-1]
             tail = to_katakana(text[start:end])
             if p_end == start and is_reading(p_kana) and is_reading(p_pron) and is_reading(tail):

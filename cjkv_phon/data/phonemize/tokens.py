@@ -20,7 +20,7 @@ from abc import abstractmethod
 from itertools import accumulate, groupby
 from typing import Iterable, Sequence
 
-from cjkv_phon.data.phonemize.base import Phonemizer, Transcription, check_tokens
+from cjkv_phon.data.phonemize.base import Phonemizer, Transcription
 from cjkv_phon.data.phonemize.routing import read_foreign
 from cjkv_phon.data.phonemize.scripts import Piece, combine, failed, passthrough, script_of
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from importlib import metadata
-from typing import Callable, Sequence
+from typing import Callable
 
 from dragonmapper import hanzi as dm_hanzi
 from dragonmapper import transcriptions as dm_trans
