@@ -405,7 +405,8 @@ def _markdown(sections: list[Section], all_rows: list[Row],
 
 
 # LaTeX forms of the non-ASCII characters the tables use, and of LaTeX's special characters.
-_TEX = {"±": r"$\pm$", "→": r"$\to$", "Δ": r"$\Delta$", "≤": r"$\le$", "ε": r"$\varepsilon$", "−": "$-$", "–": "--", "—": "---", "&": r"\&", "%": r"\%",
+_TEX = {"±": r"$\pm$", "→": r"$\to$", "Δ": r"$\Delta$", "≤": r"$\le$", "≥": r"$\ge$", "ε": r"$\varepsilon$",
+        "−": "$-$", "–": "--", "—": "---", "&": r"\&", "%": r"\%",
         "_": r"\_", "#": r"\#", "$": r"\$", "{": r"\{", "}": r"\}", "\\": r"\textbackslash{}"}
 
 
@@ -414,7 +415,8 @@ def _tex_escape(text: str) -> str:
 
 
 def _latex_table(head: list[str], body: list[list[str]], left: int, caption: str) -> list[str]:
-    return [r"\begin{table*}[t]", r"\centering\small", r"\begin{tabular}{" + "l" * left + "r" * (len(head) - left) + "}",
+    return [r"\begin{table*}[t]", r"\centering\small",
+            r"\begin{tabular}{" + "l" * left + "r" * (len(head) - left) + "}",
             r"\toprule", " & ".join(_tex_escape(h) for h in head) + r" \\", r"\midrule",
             *(" & ".join(_tex_escape(c) for c in line) + r" \\" for line in body),
             r"\bottomrule", r"\end{tabular}", rf"\caption{{{_tex_escape(caption)}}}", r"\end{table*}", ""]

@@ -225,6 +225,7 @@ def test_significance_section_with_intervals_and_na_for_runs_without_counts(resu
     assert rows[("cosda-ml", "tiny-xlmr", "source", "test")]["aso_epsilon_min"] == ""
     tex = render_leaderboard(results, "tex")
     assert r"cosda-ml & tiny-xlmr & PANX zh$\to$vi vi & 3 & +50.00 & [" in tex and r"ASO $\varepsilon$\_min" in tex
+    assert tex.isascii()                                  # every symbol of the section is a LaTeX command
 
 
 def test_significance_json_and_plot_with_intervals(results, tmp_path):
