@@ -88,7 +88,8 @@ def load_results(results_dir: str | Path) -> list[dict]:
     """Every results record under ``results_dir`` (recursively), checked for the keys we read.
 
     Raises:
-        InputError: a ``results.json`` is not JSON or lacks a needed key (named with the file).
+        InputError: a ``results.json`` is not JSON, lacks a needed key, or has per-sentence counts
+            that do not parse or do not line up (named with the file).
     """
     records = []
     for path in sorted(Path(results_dir).rglob("results.json")):
@@ -99,6 +100,12 @@ def load_results(results_dir: str | Path) -> list[dict]:
         missing = [k for k in _NEEDED_KEYS if k not in record]
         if missing:
             raise InputError("results record lacks keys", path, None, missing)
+        for side, splits in record.get("sentence_counts", {}).items():
+            for split in splits:
+                try:
+                    read_counts(record, side, split)
+                except ValueError as exc:
+                    raise InputError(str(exc), path) from None
         records.append(record)
     log.info("read %d results records under %s", len(records), results_dir)
     return records

@@ -250,6 +250,6 @@ def test_refuses_counts_that_contradict_each_other(results):
     record = json.loads(path.read_text(encoding="utf-8"))
     record["sentence_counts"]["target"]["test"]["correct"] = "1"
     path.write_text(json.dumps(record), encoding="utf-8")
-    with pytest.raises(ValueError, match=r"panx_zh-vi_cosda-ml_s2 \(cosda-ml\): sentence_counts.target.test: "
-                                         r"correct has 1 values for 100 sentence ids"):
+    with pytest.raises(InputError, match=r"sentence_counts.target.test: correct has 1 values for 100 sentence ids") as err:
         render_leaderboard(results, "md")
+    assert err.value.path == str(path)

@@ -34,7 +34,7 @@ def test_a_system_right_wherever_the_baseline_is_wrong_excludes_zero():
     # Baseline F1 50 (right on the first half); the system is right on every sentence: F1 100.
     # A replicate's baseline F1 is 100 only if all 200 draws fall in the first half (p = 2^-200).
     result = paired_bootstrap({1: run(np.ones(N, bool))}, {1: run(half())}, FAST)
-    assert result.delta == pytest.approx(50.0)
+    assert result.delta == pytest.approx(50.0) == run(np.ones(N, bool)).f1() - run(half()).f1()
     assert result.excludes_zero() and 0.0 < result.low < 50.0 < result.high <= 100.0
     assert result.p_value == 0.0 and result.n_resamples == 500
     # ... and the other way round the interval lies below zero, p = 1.
@@ -47,6 +47,10 @@ def test_pooling_is_the_mean_over_seeds_under_one_shared_resample():
     a2, b2 = run(half()), run(np.ones(N, bool))           # seed 2: -50
     pooled = paired_bootstrap({1: a1, 2: a2}, {1: b1, 2: b2}, FAST)
     assert pooled.delta == pytest.approx(0.0)
+    # Uneven seeds: +50 and +10 (seed 2: right on 120 vs 100 of 200 sentences) pool to +30, the mean of
+    # the per-seed differences.
+    uneven = paired_bootstrap({1: a1, 2: run(half(120))}, {1: b1, 2: run(half())}, FAST)
+    assert uneven.delta == pytest.approx((50.0 + 10.0) / 2) and uneven.low > 0.0
     # The same draw goes to every seed: a second seed identical to the first changes nothing at all.
     one = paired_bootstrap({1: a1}, {1: b1}, FAST)
     twice = paired_bootstrap({1: a1, 2: a1}, {1: b1, 2: b1}, FAST)
