@@ -45,6 +45,8 @@ class BenchConfig:
     seeds: int = 1                            # runs seeds 1..N
     backbones: tuple[str, ...] = ("tiny-bert",)
     retries: int = 1                          # extra attempts for a run that raises
+    workers: int = 1                          # bench processes sharing the grid (run locks)
+    threads: int = 0                          # torch threads per process; 0 = torch's default
     results_dir: str = ""                     # "" = benchmarks/results/<preset>
     train: dict[str, Any] = field(default_factory=dict)          # TrainConfig settings for every run
     backbone_train: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-backbone settings
@@ -62,6 +64,9 @@ class BenchConfig:
             src, _, tgt = pair.partition("-")
             if src not in LANGS or tgt not in LANGS or src == tgt:
                 raise ValueError(f"pair must be <src>-<tgt> of two of {', '.join(LANGS)}; got {pair!r}")
+        if self.workers < 1 or self.threads < 0:
+            raise ValueError(f"workers must be >= 1 and threads >= 0; got workers={self.workers}, "
+                             f"threads={self.threads}")
         if self.seeds < 1 or self.retries < 0:
             raise ValueError(f"seeds must be >= 1 and retries >= 0; got seeds={self.seeds}, "
                              f"retries={self.retries}")

@@ -20,6 +20,7 @@ process is skipped with status ``busy``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -174,8 +175,47 @@ def _default_train() -> TrainFn:
     return train
 
 
-def run_bench(cfg: BenchConfig, train_fn: TrainFn | None = None, show_progress: bool = False) -> list[dict]:
+def set_torch_threads(threads: int) -> None:
+    """Use ``threads`` intra-op torch threads in this process (0 = leave torch's default)."""
+    if threads > 0:
+        import torch                  # imported here: the leaderboard imports this module
+        torch.set_num_threads(threads)
+
+
+def _worker(cfg: BenchConfig, train_fn: TrainFn | None) -> list[dict]:
+    """One of ``cfg.workers`` bench processes: the whole grid, sharing it through the run locks."""
+    logging.basicConfig(level=logging.INFO, format="%(processName)s %(message)s")
+    return run_bench(dataclasses.replace(cfg, workers=1), train_fn, write=False)
+
+
+_PREFERENCE = ("done", "failed", "stopped", "skipped", "busy")
+
+
+def run_parallel(cfg: BenchConfig, train_fn: TrainFn | None = None) -> list[dict]:
+    """Run the grid in ``cfg.workers`` processes at once (``cfg.threads`` torch threads each).
+
+    Every process walks the whole grid; a run is trained by whichever claims its lock first and is
+    ``busy`` for the others, so each run is trained once. The records are merged per run (the one
+    that trained it wins over ``busy``) and one summary is written. ``train_fn`` must be picklable
+    (the processes are spawned); None is the project's trainer.
+    """
+    import multiprocessing
+    ctx = multiprocessing.get_context("spawn")      # no fork of a process that may hold torch threads
+    with ctx.Pool(cfg.workers) as pool:
+        per_worker = pool.starmap(_worker, [(cfg, train_fn)] * cfg.workers)
+    merged = [min(records, key=lambda r: _PREFERENCE.index(r["bench"]["status"]))
+              for records in zip(*per_worker)]
+    write_summary(cfg, merged)
+    return merged
+
+
+def run_bench(cfg: BenchConfig, train_fn: TrainFn | None = None, show_progress: bool = False,
+              write: bool = True) -> list[dict]:
     """Run the grid: skip finished runs, train the others with retries, write a summary.
+
+    With ``cfg.workers > 1`` the grid is shared by that many processes (``run_parallel``); each
+    process uses ``cfg.threads`` torch threads (benchmarks/bench_threads.py measures which layout
+    trains more runs per hour).
 
     Args:
         cfg: the grid.
@@ -183,11 +223,16 @@ def run_bench(cfg: BenchConfig, train_fn: TrainFn | None = None, show_progress: 
             which must write ``<out_dir>/<run id>/results.json``; the runner rewrites it with its block.
         show_progress: draw a rich progress bar for the grid (the CLI turns it on).
 
+        write: write ``bench_summary.json`` (the processes of ``run_parallel`` leave it to their parent).
+
     Returns:
         One record per grid run, in grid order; ``record["bench"]["status"]`` is ``done``,
         ``skipped`` (finished earlier with the same config), ``busy`` (another process holds its lock),
         ``stopped`` (``max_steps``) or ``failed`` (with ``error``).
     """
+    if cfg.workers > 1:
+        return run_parallel(cfg, train_fn)
+    set_torch_threads(cfg.threads)
     train_fn = train_fn or _default_train()
     specs = expand_grid(cfg)
     records: list[dict] = []
@@ -207,7 +252,8 @@ def run_bench(cfg: BenchConfig, train_fn: TrainFn | None = None, show_progress: 
                                  time.perf_counter() - start)
             records.append(record)
             progress.advance(bar)
-    write_summary(cfg, records)
+    if write:
+        write_summary(cfg, records)
     return records
 
 

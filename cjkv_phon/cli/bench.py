@@ -63,6 +63,9 @@ def bench_cli(
                                            "[default: the preset's, else releases/xtreme-cjkv-phonemic/data]."),
     dictionary_dir: Optional[str] = typer.Option(None, help="Pivot dictionaries (cjkv build-dict) "
                                                  "[default: the preset's, else build/dictionaries]."),
+    workers: Optional[int] = typer.Option(None, help="Processes sharing the grid [default: the preset's]."),
+    threads: Optional[int] = typer.Option(None, help="Torch threads per process, 0 = torch's default "
+                                          "[default: the preset's]."),
 ) -> None:
     """Run a grid of training runs (system x backbone x task x pair x seed); finished runs are skipped."""
     try:  # every name is checked before torch is imported (cjkv_phon.bench.runner)
@@ -82,7 +85,7 @@ def bench_cli(
     try:
         cfg = load_preset(preset, {"models": _split(model), "tasks": _split(task), "pairs": _split(pair),
                                    "seeds": seeds, "results_dir": results, "backbones": _split(backbone),
-                                   "retries": retries},
+                                   "retries": retries, "workers": workers, "threads": threads},
                           train={"data_dir": data_dir, "dictionary_dir": dictionary_dir})
         for value in cfg.backbones:
             names.check_backbone(value)

@@ -90,6 +90,13 @@ def train_cli(
     max_steps: Optional[int] = typer.Option(None, help="Stop (checkpointed) after N steps; rerun to "
                                             "resume [default: no limit]."),
     device: Optional[str] = typer.Option(None, help="auto | cpu | cuda | cuda:N [default: auto]."),
+    no_trim_vocab: bool = typer.Option(False, "--no-trim-vocab",
+                                       help="Keep the whole word-embedding table [default: trimmed to the run's data]."),
+    freeze_word_embeddings: Optional[bool] = typer.Option(None, "--freeze-word-embeddings",
+                                                          help="Do not train E_word [default: trained].",
+                                                          show_default=False),
+    length_bucket: Optional[int] = typer.Option(None, help="Batches per length-sorted bucket; 1 = random batches "
+                                                "[default: the recipe's, else 16]."),
     out: Optional[str] = typer.Option(None, "--out", help="Runs folder [default: runs]."),
     data_dir: Optional[str] = typer.Option(None, help="Built parquet folder (cjkv build-data) "
                                            "[default: releases/xtreme-cjkv-phonemic/data]."),
@@ -111,7 +118,9 @@ def train_cli(
                      r=r, max_train_sentences=max_train_sentences, max_eval_sentences=max_eval_sentences,
                      max_test_sentences=max_test_sentences,
                      epochs=epochs, batch_size=batch_size, lr=lr, head_lr=head_lr, max_steps=max_steps, device=device,
-                     out_dir=out, data_dir=data_dir, dictionary_dir=dictionary_dir)
+                     out_dir=out, data_dir=data_dir, dictionary_dir=dictionary_dir,
+                     trim_vocab=_off(no_trim_vocab), freeze_word_embeddings=freeze_word_embeddings,
+                     length_bucket=length_bucket)
     try:  # every name is checked here, before the trainer imports torch and transformers
         cfg = load_config(TrainConfig, recipe, overrides)
         names.check_system(cfg.system)

@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import random
 from dataclasses import dataclass, fields, replace
 from typing import Callable, Iterable, Sequence
@@ -37,6 +38,7 @@ from cjkv_phon.schema import LANGS
 # Language-embedding ids: the XTREME codes in schema order (zh ja ko vi), fixed so a checkpoint's LE
 # rows mean the same language in every run.
 LANG_IDS: dict[str, int] = {lang: i for i, lang in enumerate(LANGS)}
+log = logging.getLogger(__name__)
 IGNORE = -100  # tag id at padded word positions (ignored by the CE loss; masked out of the CRF)
 
 
@@ -151,10 +153,35 @@ class Collator:
         self.unk_id = tokenizer.unk_token_id
         self._cache: dict[str, list[int]] = {}
         self.phoneme_encoder = phoneme_encoder
+        self.vocab = None            # a trim.VocabMap once the model's table is trimmed (use_vocab)
+        self.unmapped = 0            # ids outside a trimmed vocabulary met so far (read as unk)
 
     def phoneme_ids(self, text: str, lang: str) -> list[int]:
         """Ids of one token's transcription: the phoneme encoder's, or the tokenizer's pieces."""
         return self.phoneme_encoder(text, lang) if self.phoneme_encoder is not None else self.pieces(text)
+
+    def use_vocab(self, vocab) -> None:
+        """Collate into the rows of a trimmed embedding table (``trim.VocabMap``) from now on.
+
+        ``pieces`` keeps returning tokenizer ids (lengths and budgets are the same in both spaces);
+        only the tensors ``collate`` builds, and ``model_ids``, are in the model's rows.
+        """
+        self.vocab = vocab
+
+    def model_ids(self, ids: torch.Tensor) -> torch.Tensor:
+        """Tokenizer ids -> the model's embedding rows: the identity unless the vocabulary is trimmed.
+
+        An id the trimmed table lacks (text from outside the run's data) reads as ``unk``, with a warning.
+        """
+        if self.vocab is None:
+            return ids
+        rows, missing = self.vocab.remap(ids, self.vocab.row(self.unk_id))
+        if missing:
+            if not self.unmapped:
+                log.warning("%d subword ids are not in the trimmed vocabulary; they read as unk "
+                            "(text from outside the run's data?)", missing)
+            self.unmapped += missing
+        return rows
 
     def pieces(self, text: str) -> list[int]:
         """Subword ids of one token (never empty: ``[unk]`` when the tokenizer yields nothing)."""
@@ -192,8 +219,8 @@ class Collator:
             if ex.tags is not None:
                 tags[i, :n] = torch.tensor([self._label_id(t, ex) for t in ex.tags])
         attention_mask = (torch.arange(s)[None, :] < torch.tensor([len(x[0]) for x in seqs])[:, None])
-        return Batch(input_ids, attention_mask.long(), word_index, word_mask, phon_ids, phon_mask,
-                     lang_ids, tags, list(examples))
+        return Batch(self.model_ids(input_ids), attention_mask.long(), word_index, word_mask,
+                     self.model_ids(phon_ids), phon_mask, lang_ids, tags, list(examples))
 
     def _label_id(self, tag: str, ex: Example) -> int:
         if tag not in self.label_ids:

@@ -66,6 +66,10 @@ class TrainConfig:
     batch_size: int = 32
     grad_accum: int = 1
     max_subwords: int = 128
+    length_bucket: int = 16            # batches per length-sorted bucket when batching (bucketing.py); 1 = random batches
+    eval_batch_size: int = 64          # sentences per evaluation batch (sorted by length)
+    trim_vocab: bool = True            # keep only the word-embedding rows of the run's data (exact; trim.py)
+    freeze_word_embeddings: bool = False   # do not train E_word (PE and the tied MLM decoder read it)
     max_grad_norm: float = 1.0
     warmup_ratio: float = 0.0
     weight_decay: float = 0.01
@@ -123,6 +127,9 @@ class TrainConfig:
                              f"{self.eval_every}, patience={self.patience}")
         if self.head_lr is not None and self.head_lr <= 0:
             raise ValueError(f"head_lr must be > 0 or None, got {self.head_lr}")
+        if self.length_bucket < 1 or self.eval_batch_size < 1:
+            raise ValueError(f"length_bucket and eval_batch_size must be >= 1, got {self.length_bucket}, "
+                             f"{self.eval_batch_size}")
         if self.max_subwords < 8:
             raise ValueError(f"max_subwords must be >= 8, got {self.max_subwords}")
 

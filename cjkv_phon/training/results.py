@@ -41,9 +41,10 @@ VERSIONED_PACKAGES = ("cjkv-phon", "torch", "transformers", "tokenizers", "accel
 
 def run_config_hash(cfg: TrainConfig) -> str:
     """The hash that identifies a run's settings: execution-only fields (``max_steps``, where the run
-    writes) are left out, so an interrupted-and-resumed run hashes like the uninterrupted one."""
+    writes, the evaluation batch size) are left out, so an interrupted-and-resumed run hashes like the
+    uninterrupted one."""
     settings = config_to_dict(cfg)
-    for key in ("max_steps", "out_dir"):
+    for key in ("max_steps", "out_dir", "eval_batch_size"):
         settings.pop(key, None)
     return config_hash(settings)
 

@@ -99,6 +99,17 @@ class System(ABC):
         """Whether the run must load the pivot dictionary (``cfg.dictionary_dir``); default no."""
         return False
 
+    def needs_full_vocabulary(self) -> bool:
+        """Whether the method reads every row of the word-embedding table (a full-vocabulary softmax);
+        such runs are not trimmed (``trim.py``). Default no."""
+        return False
+
+    def extra_subword_ids(self, texts: set[str]) -> set[int]:
+        """Tokenizer ids this method can feed the model beyond the plain tokenisation of ``texts``
+        (every token and transcription string of the run's data and dictionary), e.g. sampled
+        segmentations; kept when the vocabulary is trimmed. Default none."""
+        return set()
+
     def model_settings(self) -> ModelSettings:
         """Which model additions this method uses.
 

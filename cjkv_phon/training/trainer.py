@@ -6,7 +6,10 @@ extension) -> system and model -> AdamW + linear schedule -> stages -> epochs ->
 early stopping -> final evaluation of the best model on source and target dev/test -> results JSON.
 
 Steps: long sentences are split to ``max_subwords`` (``batches.split_examples``) before batching, and
-an epoch is ``ceil(chunks / (batch_size x grad_accum x processes))`` optimizer steps. Every stage of a
+an epoch is ``ceil(chunks / (batch_size x grad_accum x processes))`` optimizer steps, whose batches
+group chunks of similar length (``bucketing.epoch_batches``, ``cfg.length_bucket``). The run's
+vocabulary is trimmed to its data's subwords before the optimizer is built (``trim.py``, exact;
+``cfg.trim_vocab``). Every stage of a
 multi-stage system has that many steps per epoch, so the linear schedule's length is known up front
 even when ``begin_stage`` changes a stage's examples (a stage with more examples sees a fresh subset
 each epoch). Evaluation on source dev runs at the end of each epoch (or every ``eval_every`` steps) and
@@ -25,7 +28,7 @@ grad_accum x P) and gradients are averaged across processes before the optimizer
 evaluates (identical results) and only the main process writes files.
 
 Determinism and resume: every random draw of step ``s`` comes from seeds derived from
-``(cfg.seed, s)``: the epoch order from ``(seed, stage, epoch)``, ``prepare``'s ``random.Random`` and the
+``(cfg.seed, s)``: the epoch's batches from ``(seed, stage, epoch)``, ``prepare``'s ``random.Random`` and the
 dropout / mask generators from ``(seed, s, process)``. A checkpoint (model, optimizer, scheduler, step,
 early-stopping state, RNG states) is written under ``<run_dir>/checkpoint`` at every evaluation and when
 ``max_steps`` stops a run; rerunning the same command resumes there and reproduces the uninterrupted
@@ -54,6 +57,7 @@ from cjkv_phon.errors import InputError
 from cjkv_phon.schema import LABELS, run_id
 from cjkv_phon.training.backbone import TINY_BACKBONES, load_backbone
 from cjkv_phon.training.batches import Collator, Example, examples_from_table, rejoin, split_examples
+from cjkv_phon.training.bucketing import epoch_batches, eval_batches, padding_stats, subword_length
 from cjkv_phon.training.config import TrainConfig
 from cjkv_phon.training.metrics import evaluate_tags
 from cjkv_phon.training.model import PhoneXLModel
@@ -62,6 +66,7 @@ from cjkv_phon.training.sentence_scores import encode as encode_counts, sentence
 from cjkv_phon.training.system import Stage, System
 from cjkv_phon.training.systems import SYSTEMS  # importing the package registers every system
 from cjkv_phon.training.phoneme_symbols import SegmentEncoder, segment_inventory
+from cjkv_phon.training.trim import trim_run_vocabulary
 from cjkv_phon.training.vocab import extend_vocab, phoneme_symbols
 from cjkv_phon.training.vocab_sources import zero_shot_transcriptions
 
@@ -113,7 +118,11 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     train_examples = [replace(c, tags=repair_iob(c.tags)) for c in split_examples(data.train, collator)]
     # Not wrapped by accelerator.prepare: systems call the model's methods (embed, encode, ...), which
     # a DDP wrapper would not see; gradients are averaged across processes by hand instead.
-    model = system.build_model(backbone_model).to(accelerator.device)
+    model = system.build_model(backbone_model)
+    vocabulary = trim_run_vocabulary(cfg, data, collator, system, model)   # exact; a no-op when off
+    if cfg.freeze_word_embeddings:
+        model.word_embeddings.weight.requires_grad_(False)
+    model = model.to(accelerator.device)
 
     # ---- optimisation ---------------------------------------------------------------------------
     stages = system.stages()
@@ -125,10 +134,11 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     state = load_checkpoint(run_dir, cfg, model, optimizer, scheduler)
 
     def predict(examples: Sequence[Example]) -> list[list[str]]:
-        return predict_tags(model, collator, examples, cfg.batch_size * 2, accelerator)
+        return predict_tags(model, collator, examples, cfg.eval_batch_size, accelerator)
 
     # ---- training loop --------------------------------------------------------------------------
     t_train, sentences_seen = time.perf_counter(), 0
+    padding = {"real": 0, "slots": 0}       # subwords vs padded positions of the training batches
     bar = tqdm(total=total_steps, initial=state.step, desc=rid, disable=not accelerator.is_main_process)
     step, stopped = 0, False
     for stage_no, stage in enumerate(stages):
@@ -139,14 +149,15 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             step = stage_end
             continue
         examples = system.begin_stage(stage, model, train_examples, predict)
+        lengths = [subword_length(collator, ex) for ex in examples]
         for epoch in range(stage.epochs):
-            order = np.random.default_rng([cfg.seed, stage_no, epoch]).permutation(len(examples))
+            batches = epoch_batches(lengths, cfg.batch_size, (cfg.seed, stage_no, epoch), cfg.length_bucket)
             for i in range(steps_per_epoch):
                 if step < state.step:                    # resume: replay nothing, just skip ahead
                     step += 1
                     continue
-                micro = [[examples[j] for j in idx] for idx in _micro_batches(order, i, cfg, accelerator)]
-                logged = train_step(system, model, micro, stage, step, cfg, accelerator)
+                micro = [[examples[j] for j in idx] for idx in _micro_batches(batches, i, cfg, accelerator)]
+                logged = train_step(system, model, micro, stage, step, cfg, accelerator, padding)
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
@@ -181,7 +192,8 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     eval_s = time.perf_counter() - t_eval
     timings = {"train_s": round(train_s, 3), "eval_s": round(eval_s, 3), "steps": step,
                "train_sentences_per_s": round(sentences_seen / max(train_s, 1e-9), 2),
-               "eval_sentences_per_s": round(n_eval / max(eval_s, 1e-9), 2)}
+               "eval_sentences_per_s": round(n_eval / max(eval_s, 1e-9), 2),
+               "train_real_subword_ratio": round(padding["real"] / padding["slots"], 4) if padding["slots"] else None}
     record = build_record(cfg, metrics, timings, accelerator.device)
     record["sentence_counts"] = counts
     record["history"] = state.history
@@ -190,6 +202,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     if system.uses_phonemes and cfg.use_pe:
         record["phoneme_vocabulary"] = {"units": cfg.phoneme_units, "extend_vocab": cfg.extend_vocab,
                                         "symbols_from": symbol_sources(cfg)}
+    record["vocabulary"] = vocabulary
     if accelerator.is_main_process:
         write_results(run_dir, record)
     accelerator.wait_for_everyone()
@@ -220,14 +233,17 @@ def build_run(cfg: TrainConfig) -> tuple[RunData, Collator, System, torch.nn.Mod
 
 
 def train_step(system: System, model: PhoneXLModel, micro: list[list[Example]], stage: Stage, step: int,
-               cfg: TrainConfig, accelerator: Accelerator) -> dict[str, float]:
+               cfg: TrainConfig, accelerator: Accelerator,
+               padding: dict[str, int] | None = None) -> dict[str, float]:
     """Forward and backward of one optimizer step's micro-batches (gradients averaged and clipped).
 
     All randomness is re-seeded from ``(cfg.seed, step, process)``: dropout (torch's global RNG), the
     system's ``prepare`` (a ``random.Random``) and its device-side masks (a ``torch.Generator``).
 
     Returns:
-        The step's loss components, averaged over the micro-batches, as floats for logging.
+        The step's loss components, averaged over the micro-batches, as floats for logging. ``padding``
+        (if given) accumulates the real subwords (``"real"``) and padded positions (``"slots"``) of
+        every view the step encodes.
     """
     model.train()
     seed = _step_seed(cfg.seed, step, accelerator.process_index)
@@ -236,7 +252,13 @@ def train_step(system: System, model: PhoneXLModel, micro: list[list[Example]], 
     rng = random.Random(seed)
     logged: dict[str, float] = {}
     for examples in micro:
-        batch = system.prepare(examples, rng, stage).to(accelerator.device)
+        batch = system.prepare(examples, rng, stage)
+        if padding is not None:
+            for view in batch.views.values():
+                real, slots = padding_stats(view.attention_mask)
+                padding["real"] += real
+                padding["slots"] += slots
+        batch = batch.to(accelerator.device)
         with accelerator.autocast():
             losses = system.losses(model, batch, step, generator)
         accelerator.backward(losses["loss"] / len(micro))
@@ -280,16 +302,14 @@ def _average_gradients(model: torch.nn.Module, accelerator: Accelerator) -> None
             torch.distributed.all_reduce(param.grad, op=torch.distributed.ReduceOp.AVG)
 
 
-def _micro_batches(order: np.ndarray, i: int, cfg: TrainConfig, accelerator: Accelerator) -> list[list[int]]:
-    """This process's micro-batches of step ``i`` of an epoch: indices into the stage's examples."""
-    size, procs = cfg.batch_size, accelerator.num_processes
+def _micro_batches(batches: list[list[int]], i: int, cfg: TrainConfig,
+                   accelerator: Accelerator) -> list[list[int]]:
+    """This process's micro-batches of step ``i`` of an epoch (``bucketing.epoch_batches``' batches
+    ``i * grad_accum * P`` onwards): indices into the stage's examples."""
+    procs = accelerator.num_processes
     first = i * cfg.grad_accum * procs
-    out = []
-    for m in range(first, first + cfg.grad_accum * procs):
-        idx = order[m * size:(m + 1) * size].tolist()
-        if idx and m % procs == accelerator.process_index:
-            out.append(idx)
-    return out
+    return [batches[m] for m in range(first, min(first + cfg.grad_accum * procs, len(batches)))
+            if batches[m] and m % procs == accelerator.process_index]
 
 
 LOSS_NORMALISATION = {
@@ -451,23 +471,24 @@ def predict_tags(model: PhoneXLModel, collator: Collator, examples: Sequence[Exa
                  accelerator: Accelerator | None = None) -> list[list[str]]:
     """Tag strings for each example: long sentences are split, predicted, and re-joined.
 
-    Chunks are batched in order of length (less padding) and put back in input order.
+    Chunks are batched in order of subword length (each batch padded only to its own longest,
+    ``bucketing.eval_batches``) under ``torch.inference_mode`` and put back in input order.
     """
     device = accelerator.device if accelerator is not None else next(model.parameters()).device
     chunks = split_examples(examples, collator)
-    order = sorted(range(len(chunks)), key=lambda k: len(chunks[k].tokens))
-    preds: list[list[str]] = [[] for _ in chunks]
+    preds: list[list[str] | None] = [None] * len(chunks)
     was_training = model.training
     model.eval()
-    with torch.no_grad():
-        for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size]
+    with torch.inference_mode():
+        for idx in eval_batches([subword_length(collator, c) for c in chunks], batch_size):
             batch = collator.collate([chunks[k] for k in idx]).to(device)
             with (accelerator.autocast() if accelerator is not None else torch.autocast("cpu", enabled=False)):
                 ids = model.predict(batch)
             for k, row in zip(idx, ids):
                 preds[k] = [collator.labels[t] for t in row]
     model.train(was_training)
+    if any(p is None for p in preds):
+        raise RuntimeError(f"{sum(p is None for p in preds)} of {len(chunks)} chunks got no prediction")
     joined = rejoin(chunks, preds)
     return [joined[ex.id] for ex in examples]
 

@@ -162,3 +162,32 @@ def test_stale_locks_are_taken_over_and_the_lock_is_held_while_training(tmp_path
     assert not (specs[0].run_dir / LOCK_NAME).exists() and not garbled.exists()
     garbled.parent.joinpath(LOCK_NAME).write_text("", encoding="utf-8")   # fresh and empty: being written
     assert try_lock(specs[2].run_dir) is None
+
+
+class SlowLoggingTrainer(FlakyTrainer):
+    """A picklable trainer for ``workers > 1``: logs ``<pid> <run id>`` per call, takes a moment."""
+
+    def __init__(self, log_path: Path) -> None:
+        super().__init__(failures=0)
+        self.log_path = log_path
+
+    def __call__(self, cfg: TrainConfig) -> dict:
+        rid = run_id(cfg.task, cfg.source_lang, cfg.target_lang, cfg.system, cfg.seed)
+        with open(self.log_path, "a", encoding="utf-8") as f:
+            f.write(f"{os.getpid()} {cfg.out_dir}/{rid}\n")
+        time.sleep(1.0)
+        return super().__call__(cfg)
+
+
+def test_two_workers_share_the_grid_and_train_each_run_once(tmp_path):
+    log = tmp_path / "calls.txt"
+    cfg = BenchConfig(**{**grid(tmp_path / "grid").__dict__, "workers": 2, "threads": 1})
+    records = run_bench(cfg, SlowLoggingTrainer(log))
+    assert statuses(records) == ["done"] * 4
+    calls = [line.split() for line in log.read_text(encoding="utf-8").splitlines()]
+    assert sorted(run for _, run in calls) == sorted({run for _, run in calls}) and len(calls) == 4
+    assert len({pid for pid, _ in calls}) == 2 and str(os.getpid()) not in {pid for pid, _ in calls}
+    summary = json.loads((tmp_path / "grid" / "bench_summary.json").read_text(encoding="utf-8"))
+    assert [r["status"] for r in summary["runs"]] == ["done"] * 4 and summary["config"]["workers"] == 2
+    with pytest.raises(ValueError, match="workers"):
+        BenchConfig(workers=0)

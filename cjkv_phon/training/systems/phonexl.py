@@ -123,6 +123,10 @@ class PhoneXL(System):
     def needs_dictionary(cls, cfg: TrainConfig) -> bool:
         return (cfg.resolved().gamma or 0) > 0
 
+    def needs_full_vocabulary(self) -> bool:
+        """``mlm_vocab: full`` is a softmax over every row of the table: the run is not trimmed."""
+        return self.mlm_vocab_kind == "full" and (self.cfg.beta > 0 or self.cfg.gamma > 0)
+
     def model_settings(self) -> ModelSettings:
         return ModelSettings(use_pe=self.cfg.use_pe, use_le=self.cfg.use_le, use_crf=self.cfg.use_crf,
                              with_mlm_head=self.cfg.beta > 0 or self.cfg.gamma > 0,
@@ -138,7 +142,8 @@ class PhoneXL(System):
                 forward = self.dictionary.source_lang == self.cfg.source_lang
                 ids |= {i for e in self.dictionary.entries for tok in (e.target if forward else e.source).tokens
                         for i in self.collator.pieces(tok)}
-            self.mlm_vocab = MLMVocab.of(ids, model.word_embeddings.num_embeddings)
+            rows = self.collator.model_ids(torch.tensor(sorted(ids), dtype=torch.long)).tolist()
+            self.mlm_vocab = MLMVocab.of(set(rows), model.word_embeddings.num_embeddings)
             log.info("MLM softmax over %d candidate subwords (of %d)", len(ids), len(self.mlm_vocab.column))
         return examples
 
@@ -164,11 +169,14 @@ class PhoneXL(System):
         mlm_on, xmlm_on = (step % 2 == 0, step % 2 == 1) if alternate else (True, True)
         scale = 2.0 if alternate else 1.0
         vocab = self.mlm_vocab.to(main.input_ids.device) if self.mlm_vocab is not None else None
+        # the mask token's row in the model's (possibly trimmed) table
+        mask_id = (int(self.collator.model_ids(torch.tensor([self.mask_id]))[0])
+                   if cfg.beta > 0 or cfg.gamma > 0 else None)
         if cfg.beta > 0 and mlm_on:
-            out["mlm"] = masked_lm(model, main, cfg.mu, self.mask_id, generator, vocab)
+            out["mlm"] = masked_lm(model, main, cfg.mu, mask_id, generator, vocab)
             total = total + cfg.beta * scale * out["mlm"]
         if cfg.gamma > 0 and xmlm_on:
-            out["xmlm"] = masked_lm(model, batch.views["switched"], cfg.mu, self.mask_id, generator, vocab)
+            out["xmlm"] = masked_lm(model, batch.views["switched"], cfg.mu, mask_id, generator, vocab)
             total = total + cfg.gamma * scale * out["xmlm"]
         out["loss"] = total
         return out

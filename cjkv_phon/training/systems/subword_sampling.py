@@ -80,6 +80,18 @@ class UnigramSampler:
             i = j
         return pieces[::-1]
 
+    def possible_ids(self, word: str) -> set[int]:
+        """Ids of every vocabulary piece that is a substring of one of ``word``'s pre-tokenized parts:
+        a superset of what ``sample_ids`` can return for it (the lattice's edges)."""
+        text = self.backend.normalizer.normalize_str(word) if self.backend.normalizer else word
+        out: set[int] = set()
+        for part, _ in self.backend.pre_tokenizer.pre_tokenize_str(text):
+            for i in range(len(part)):
+                for j in range(i + 1, min(len(part), i + self.max_len) + 1):
+                    if part[i:j] in self.scores:
+                        out.add(self.vocab[part[i:j]])
+        return out
+
     def sample_ids(self, word: str, rng: random.Random) -> list[int] | None:
         """Sampled piece ids of one dataset token (normalised and pre-tokenized as the tokenizer does)."""
         text = self.backend.normalizer.normalize_str(word) if self.backend.normalizer else word
@@ -102,12 +114,21 @@ class SamplingCollator(Collator):
 
     def __init__(self, base: Collator, sampler: UnigramSampler) -> None:
         super().__init__(base.tokenizer, base.labels, base.max_subwords, base.max_phoneme_pieces)
+        self.base = base
         self.sampler = sampler
         self.rng = random.Random(0)
         self._drawn: dict[str, list[int]] = {}
 
     def pieces(self, text: str) -> list[int]:
         return self._drawn.get(text) or super().pieces(text)
+
+    def model_ids(self, ids):
+        """The base collator's id -> row map (it is the one a trimmed vocabulary is set on)."""
+        return self.base.model_ids(ids)
+
+    def possible_ids(self, texts) -> set[int]:
+        """Every piece id a sampled segmentation of any of ``texts`` can contain (for trimming)."""
+        return {i for text in set(texts) for i in self.sampler.possible_ids(text)}
 
     def _subwords(self, ex: Example) -> tuple[list[int], list[int]]:
         # A word without a segmentation (an unknown character) keeps its deterministic pieces.

@@ -63,6 +63,10 @@ class XTune(System):
     def needs_dictionary(cls, cfg: TrainConfig) -> bool:
         return True
 
+    def extra_subword_ids(self, texts: set[str]) -> set[int]:
+        """Sampled segmentations can use any vocabulary piece inside a word: keep them all."""
+        return self.sampling.possible_ids(texts) if self.sampling is not None else set()
+
     def stages(self) -> list[Stage]:
         return [Stage("consistency", self.cfg.epochs), Stage("self-training", self.st_epochs)]
 
