@@ -30,7 +30,6 @@ from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
-from itertools import accumulate, chain
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable, Protocol
@@ -44,6 +43,7 @@ from cjkv_phon.atomic import atomic_path
 from cjkv_phon.data.conllu import ConlluSource
 from cjkv_phon.data.hub import HubSource
 from cjkv_phon.data.sentences import Sentence
+from cjkv_phon.data.transcriber import transcription_columns
 from cjkv_phon.data.xtreme import ReadResult, Skipped, XtremeSource
 from cjkv_phon.errors import check_choice
 from cjkv_phon.provenance import sha256_file
@@ -58,7 +58,7 @@ META_PREFIX = "cjkv_phon."
 # Code whose change must invalidate built files (paths relative to the package root). The release card,
 # stats and CLI code only present the data, so editing them does not force a rebuild.
 _CODE_GLOBS = ("schema.py", "data/sentences.py", "data/xtreme.py", "data/conllu.py", "data/hub.py",
-               "data/build.py", "data/phonemize/**/*.py", "resources/phonemize/**/*",
+               "data/build.py", "data/transcriber.py", "data/segment.py", "data/phonemize/**/*.py", "resources/phonemize/**/*",
                "resources/ud*")
 
 
@@ -314,23 +314,19 @@ def _phonemizer(lang: str, scheme: str, cache: bool) -> Any:
 def sentences_to_table(sentences: tuple[Sentence, ...], phonemizer: Any) -> pa.Table:
     """Transcribe sentences into a table with ``SENTENCE_SCHEMA`` (checked by the caller).
 
-    The token-aligned columns are built as one flat string array plus offsets: converting nested
-    Python lists costs about half again as much, and the resulting arrays (so the file bytes) are
-    the same.
+    The token-aligned columns come from :func:`~cjkv_phon.data.transcriber.transcription_columns`,
+    the code path ``cjkv phonemize`` shares, so both give a sentence the same readings.
     """
-    transcriptions = [phonemizer.transcribe(s.tokens) for s in sentences]
+    aligned = transcription_columns(phonemizer, [s.tokens for s in sentences])
     columns = {
         "id": _string_column([s.id for s in sentences]),
         "lang": _string_column([s.lang for s in sentences]),
         "task": _string_column([s.task for s in sentences]),
         "split": _string_column([s.split for s in sentences]),
-        "tokens": _list_column([s.tokens for s in sentences]),
         # Tags may be None (an unlabelled file): the nested conversion keeps those rows null.
         "tags": pa.array([list(s.tags) if s.tags is not None else None for s in sentences],
                          SENTENCE_SCHEMA.field("tags").type),
-        "ipa": _list_column([t.ipa for t in transcriptions]),
-        "romanized": _list_column([t.romanized for t in transcriptions]),
-        "status": _list_column([t.status for t in transcriptions]),
+        **aligned,
     }
     return pa.Table.from_arrays([columns[name] for name in SENTENCE_SCHEMA.names],
                                 schema=SENTENCE_SCHEMA)
@@ -338,12 +334,6 @@ def sentences_to_table(sentences: tuple[Sentence, ...], phonemizer: Any) -> pa.T
 
 def _string_column(values: list[str]) -> pa.Array:
     return pa.array(values, pa.string())
-
-
-def _list_column(rows: list[tuple[str, ...]]) -> pa.Array:
-    """A ``list<string>`` column from per-row tuples, via flat values and int32 offsets."""
-    offsets = pa.array([0, *accumulate(map(len, rows))], pa.int32())
-    return pa.ListArray.from_arrays(offsets, pa.array(list(chain.from_iterable(rows)), pa.string()))
 
 
 @dataclass(frozen=True)
