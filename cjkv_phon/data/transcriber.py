@@ -74,13 +74,19 @@ class TranscribedSentence:
     status: tuple[str, ...]
 
 
-def _token_problem(token: object) -> str | None:
-    if not isinstance(token, str):
-        return f"token is a {type(token).__name__}, not a string"
-    if not token:
-        return "empty token"
-    if any(ch.isspace() for ch in token):
-        return "token contains whitespace"
+def tokens_problem(tokens: Sequence[Any]) -> str | None:
+    """The first bad token of a list (not a string, empty, whitespace inside), or None.
+
+    The datasets' own rule (build-data rejects the same tokens): a token is never empty and never
+    holds whitespace, so token lists survive whitespace-joined and token-per-line formats.
+    """
+    for j, token in enumerate(tokens):
+        if not isinstance(token, str):
+            return f"token {j} is a {type(token).__name__}, not a string"
+        if not token:
+            return f"token {j} is empty"
+        if any(ch.isspace() for ch in token):
+            return f"token {j} contains whitespace"
     return None
 
 
@@ -98,6 +104,8 @@ class Transcriber:
         input_column: the column ``__call__`` reads from a batch; None means ``tokens`` when
             ``tokenize`` is ``pretokenized``, else ``text``.
         cache: let the phonemizer memoise per-unit conversions (off only for benchmarks).
+        eager: build the phonemizer at construction (Ray actors: set up before the first batch)
+            instead of on the first batch.
     """
 
     lang: str
@@ -105,6 +113,7 @@ class Transcriber:
     tokenize: str | None = None
     input_column: str | None = None
     cache: bool = True
+    eager: bool = False
     _phonemizer: Any = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -117,6 +126,13 @@ class Transcriber:
         check_choice("tokenization", self.tokenize, TOKENIZATIONS)
         if self.input_column is None:
             self.input_column = "tokens" if self.tokenize == "pretokenized" else "text"
+        if self.eager:
+            self.setup()
+
+    def settings(self) -> dict[str, Any]:
+        """The constructor arguments of an equal Transcriber (Ray's ``fn_constructor_kwargs``)."""
+        return {"lang": self.lang, "scheme": self.scheme, "tokenize": self.tokenize,
+                "input_column": self.input_column, "cache": self.cache, "eager": self.eager}
 
     # -- set-up ------------------------------------------------------------------------------
     def setup(self) -> "Transcriber":
@@ -159,10 +175,9 @@ class Transcriber:
                 raise InputError(f"sentence {i}: a list of tokens, but tokenize is "
                                  f"{self.tokenize!r} (give text, or use pretokenized)", value=sentence)
             tokens = [str(t) if isinstance(t, str) else t for t in sentence]  # numpy str_ -> str
-            for j, token in enumerate(tokens):
-                problem = _token_problem(token)
-                if problem:
-                    raise InputError(f"sentence {i}, token {j}: {problem}", value=list(tokens))
+            problem = tokens_problem(tokens)
+            if problem:
+                raise InputError(f"sentence {i}: {problem}", value=list(tokens))
             out.append(tokens)
         return out
 
@@ -190,14 +205,8 @@ class Transcriber:
         dict of lists). The input's other columns are kept; ``tokens`` is replaced.
         """
         if isinstance(batch, pa.Table):
-            cols = self.columns(_sentences(batch.column(self._column(batch.schema.names)).to_pylist()))
-            table = batch
-            for name in OUTPUT_COLUMNS:
-                if name in table.schema.names:
-                    table = table.set_column(table.schema.get_field_index(name), name, cols[name])
-                else:
-                    table = table.append_column(name, cols[name])
-            return table
+            values = batch.column(self._column(batch.schema.names)).to_pylist()
+            return attach_columns(batch, self.columns(_sentences(values)))
         if isinstance(batch, Mapping) or hasattr(batch, "keys"):
             values = batch[self._column(list(batch.keys()))]
             cols = self.columns(_sentences(values))
@@ -209,6 +218,16 @@ class Transcriber:
             raise KeyError(f"batch has no column {self.input_column!r} (columns: {', '.join(names)}); "
                            "set input_column, or tokenize to match the data")
         return str(self.input_column)
+
+
+def attach_columns(table: pa.Table, columns: dict[str, pa.Array]) -> pa.Table:
+    """``table`` with the transcription columns set: replaced where present, else appended."""
+    for name in OUTPUT_COLUMNS:
+        if name in table.schema.names:
+            table = table.set_column(table.schema.get_field_index(name), name, columns[name])
+        else:
+            table = table.append_column(name, columns[name])
+    return table
 
 
 def _sentences(values: Any) -> list[str | list[str]]:
