@@ -103,10 +103,18 @@ class RayEngine:
             The shard paths, in order.
         """
         ray = self.connect()
+        # The read is materialised (distributed, into the object store) before the actors start:
+        # streamed, its tasks would wait for CPUs that the actor pool holds (2 actors on 2 CPUs
+        # never finish reading).
         ds = ray.data.read_parquet(inputs, override_num_blocks=max(2, 2 * self._pool_size(ray)))
+        ds = ds.materialize()
         target = Path(out_dir)
         staging = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
-        self._map(ray, ds, transcriber, batch_size).write_parquet(str(staging))
+        try:
+            self._map(ray, ds, transcriber, batch_size).write_parquet(str(staging))
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         old = None
         if target.exists():
             old = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.old")

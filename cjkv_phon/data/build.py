@@ -41,6 +41,7 @@ import pyarrow.parquet as pq
 import cjkv_phon
 from cjkv_phon.atomic import atomic_path
 from cjkv_phon.data.conllu import ConlluSource
+from cjkv_phon.data.features import hf_features_metadata, with_tag_ids
 from cjkv_phon.data.hub import HubSource
 from cjkv_phon.data.sentences import Sentence
 from cjkv_phon.data.transcriber import transcription_columns
@@ -58,8 +59,8 @@ META_PREFIX = "cjkv_phon."
 # Code whose change must invalidate built files (paths relative to the package root). The release card,
 # stats and CLI code only present the data, so editing them does not force a rebuild.
 _CODE_GLOBS = ("schema.py", "data/sentences.py", "data/xtreme.py", "data/conllu.py", "data/hub.py",
-               "data/build.py", "data/transcriber.py", "data/segment.py", "data/phonemize/**/*.py", "resources/phonemize/**/*",
-               "resources/ud*")
+               "data/build.py", "data/phonemize/**/*.py", "resources/phonemize/**/*",
+               "resources/ud*", "data/transcriber.py", "data/segment.py", "data/features.py")
 
 
 @dataclass(frozen=True)
@@ -376,8 +377,10 @@ def build_file(task: _Task) -> FileReport:
     table = sentences_to_table(read.sentences, phonemizer)
     where = f"{job.relpath} (from {task.source.kind} source)"
     check_sentence_rows(table, where)
-    table = table.replace_schema_metadata(_file_metadata(task, phonemizer.versions(),
-                                                         len(read.skipped)))
+    table = with_tag_ids(table, job.task)  # ner_tags / pos_tags as ClassLabel ids (data/features.py)
+    table = table.replace_schema_metadata({
+        **_file_metadata(task, phonemizer.versions(), len(read.skipped)),
+        **hf_features_metadata(table.schema, job.task)})
     with atomic_path(Path(task.staging) / job.relpath) as tmp:
         pq.write_table(table, tmp, row_group_size=ROW_GROUP_SIZE, compression=COMPRESSION,
                        use_dictionary=True, write_statistics=True)
