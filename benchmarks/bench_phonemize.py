@@ -10,7 +10,8 @@ Start-up is separated from throughput: ``first_batch_s`` runs from the engine's 
 batch written (worker or actor set-up, phonemizer construction, one batch); throughput is the
 sentences after the first batch over the seconds after it (``steady``). Targets (issue 12): steady
 throughput 2 workers / 1 worker >= 1.7, Ray / local (2 workers, same 2 CPUs) >= 0.8. The three
-engines' output files are also compared byte for byte.
+engines' output files are also compared byte for byte. For reference, the same 1 -> 2 process ratio
+is measured on a pure-Python loop (no I/O, nothing shared): the ceiling this machine gives 2 workers.
 
     flock -x /tmp/cjkv-cpu.lock .venv/bin/python benchmarks/bench_phonemize.py [--max-sentences N]
 
@@ -42,6 +43,30 @@ REPO = Path(__file__).resolve().parents[1]
 XTREME = REPO.parent / "shared" / "data" / "xtreme"
 RESULTS = REPO / "benchmarks" / "results" / "bench_phonemize.json"
 ENGINES = ("local-1", "local-2", "ray-2")
+
+
+def _spin(n: int) -> int:
+    """Pure-Python CPU work with no I/O and no shared state (the machine's own scaling ceiling)."""
+    total = 0
+    for i in range(n):
+        total += i * i % 7
+    return total
+
+
+def cpu_scaling(n: int = 6_000_000) -> dict[str, float]:
+    """Seconds for 2 units of ``_spin`` on 1 process and on 2 (spawned, started before timing)."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    out = {}
+    for workers in (1, 2):
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            list(pool.map(_spin, [1] * workers))  # start the processes
+            start = time.perf_counter()
+            list(pool.map(_spin, [n, n]))
+            out[f"{workers}_process_s"] = round(time.perf_counter() - start, 3)
+    out["ratio"] = round(out["1_process_s"] / out["2_process_s"], 3)
+    return out
 
 
 def write_text_inputs(folder: Path, max_sentences: int | None) -> dict[str, Path]:
@@ -104,6 +129,7 @@ def main() -> None:
     import ray
 
     ray.shutdown()
+    ceiling = cpu_scaling()
     rate = {k: v["steady_sentences_per_s"] for k, v in results.items()}
     record = {
         "command": "flock -x /tmp/cjkv-cpu.lock .venv/bin/python benchmarks/bench_phonemize.py"
@@ -116,6 +142,8 @@ def main() -> None:
                    "ray2_over_local2": round(rate["ray-2"] / rate["local-2"], 3),
                    "ray2_over_local1": round(rate["ray-2"] / rate["local-1"], 3)},
         "targets": {"local2_over_local1": 1.7, "ray2_over_local2": 0.8},
+        # The same 2 processes on a pure-Python loop: what 2 workers can give on this machine at best.
+        "machine_cpu_scaling_2_over_1": ceiling,
         "outputs_identical_across_engines": identical,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform()},
@@ -131,6 +159,7 @@ def main() -> None:
     console.print(table)
     console.print(f"ray.init: {ray_init_s:.1f} s; ratios: {record['ratios']} (targets "
                   f"{record['targets']}); identical outputs: {identical}")
+    console.print(f"pure-Python loop on 2 processes vs 1 (machine ceiling): {ceiling}")
     console.print(f"wrote {args.results}")
 
 
