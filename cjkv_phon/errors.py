@@ -26,6 +26,10 @@ class InputError(ValueError):
         super().__init__(f"{where}{message}{shown}")
 
 
+class NothingToBuild(ValueError):
+    """A request that selects no work at all (e.g. only combinations the recipe excludes)."""
+
+
 def check_choice(kind: str, value: str, valid: list[str] | tuple[str, ...]) -> str:
     """Return ``value`` if it is one of ``valid``; else raise ``ValueError`` listing the valid ones."""
     if value not in valid:

@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from cjkv_phon.bench.leaderboard import plot_leaderboard, render_leaderboard
-from cjkv_phon.bench.presets import RESULTS_DIR, load_preset
-from cjkv_phon.bench.runner import run_bench
+from cjkv_phon.cli import names
 from cjkv_phon.cli.app import app
+from cjkv_phon.cli.console import console, fail, print_table
+
+# benchmarks/results (cjkv_phon.bench.presets.RESULTS_DIR, which imports more than --help needs)
+RESULTS_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
 
 
 def _split(value: Optional[str]) -> Optional[tuple[str, ...]]:
@@ -46,24 +47,53 @@ def bench_table(records: list[dict]) -> Table:
 @app.command("bench")
 def bench_cli(
     model: Optional[str] = typer.Option(None, "--model", help="Systems/variants, comma-separated "
-                                        "(e.g. finetune,phonexl-mlm-only) (default: the preset's)."),
-    task: Optional[str] = typer.Option(None, help="panx | udpos, or both comma-separated."),
-    pair: Optional[str] = typer.Option(None, help="Pairs such as zh-vi,ja-ko."),
-    seeds: Optional[int] = typer.Option(None, help="Number of seeds (runs seeds 1..N)."),
+                                        "(e.g. finetune,phonexl-mlm-only) [default: the preset's]."),
+    task: Optional[str] = typer.Option(None, help="panx | udpos, or both comma-separated "
+                                       "[default: the preset's]."),
+    pair: Optional[str] = typer.Option(None, help="Pairs such as zh-vi,ja-ko [default: the preset's]."),
+    seeds: Optional[int] = typer.Option(None, help="Number of seeds (runs seeds 1..N) "
+                                        "[default: the preset's]."),
     preset: str = typer.Option("smoke", help="smoke | cpu | paper, or a preset YAML file."),
-    results: Optional[str] = typer.Option(None, help="Results folder (default: benchmarks/results/<preset>)."),
-    backbone: Optional[str] = typer.Option(None, help="Backbones, comma-separated."),
-    retries: Optional[int] = typer.Option(None, help="Extra attempts for a failing run."),
-    data_dir: Optional[str] = typer.Option(None, help="Built parquet folder (cjkv build-data)."),
-    dictionary_dir: Optional[str] = typer.Option(None, help="Pivot dictionaries (cjkv build-dict)."),
+    results: Optional[str] = typer.Option(None, help="Results folder "
+                                          "[default: benchmarks/results/<preset>]."),
+    backbone: Optional[str] = typer.Option(None, help="Backbones, comma-separated [default: the preset's]."),
+    retries: Optional[int] = typer.Option(None, help="Extra attempts for a failing run "
+                                          "[default: the preset's]."),
+    data_dir: Optional[str] = typer.Option(None, help="Built parquet folder (cjkv build-data) "
+                                           "[default: the preset's, else releases/xtreme-cjkv-phonemic/data]."),
+    dictionary_dir: Optional[str] = typer.Option(None, help="Pivot dictionaries (cjkv build-dict) "
+                                                 "[default: the preset's, else build/dictionaries]."),
 ) -> None:
     """Run a grid of training runs (system x backbone x task x pair x seed); finished runs are skipped."""
-    cfg = load_preset(preset, {"models": _split(model), "tasks": _split(task), "pairs": _split(pair),
-                               "seeds": seeds, "results_dir": results, "backbones": _split(backbone),
-                               "retries": retries},
-                      train={"data_dir": data_dir, "dictionary_dir": dictionary_dir})
+    try:  # every name is checked before torch is imported (cjkv_phon.bench.runner)
+        names.check_preset(preset)
+        for value in _split(model) or ():
+            names.check_variant(value)
+        for value in _split(task) or ():
+            names.check_task(value)
+        for value in _split(pair) or ():
+            names.check_pair(value)
+        for value in _split(backbone) or ():
+            names.check_backbone(value)
+    except names.UnknownName as err:
+        fail(str(err), code=2)
+    from cjkv_phon.bench.presets import load_preset
+
+    try:
+        cfg = load_preset(preset, {"models": _split(model), "tasks": _split(task), "pairs": _split(pair),
+                                   "seeds": seeds, "results_dir": results, "backbones": _split(backbone),
+                                   "retries": retries},
+                          train={"data_dir": data_dir, "dictionary_dir": dictionary_dir})
+        for value in cfg.backbones:
+            names.check_backbone(value)
+    except (ValueError, FileNotFoundError) as err:
+        fail(str(err), code=2)
+    except KeyError as err:
+        fail(str(err.args[0]), code=2)
+    from cjkv_phon.bench.runner import run_bench
+
     records = run_bench(cfg, show_progress=True)
-    Console().print(bench_table(records))
+    print_table(bench_table(records))
     if any(r["bench"]["status"] == "failed" for r in records):
         raise typer.Exit(1)
 
@@ -75,6 +105,12 @@ def leaderboard_cli(
     plot: Optional[Path] = typer.Option(None, help="Also write a PNG bar chart of target F1 here."),
 ) -> None:
     """Our results (mean ± std over seeds) beside the paper's Tables 3, 4 and 6, with Δ vs finetune."""
+    try:
+        names.check("format", fmt, ("md", "csv", "tex"))
+    except names.UnknownName as err:
+        fail(str(err), code=2)
+    from cjkv_phon.bench.leaderboard import plot_leaderboard, render_leaderboard
+
     typer.echo(render_leaderboard(results, fmt))
     if plot is not None:
-        Console(stderr=True).print(f"plot written to {plot_leaderboard(results, plot)}")
+        console(stderr=True).print(f"plot written to {plot_leaderboard(results, plot)}")

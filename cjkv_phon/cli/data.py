@@ -1,31 +1,34 @@
 """CLI commands for the data stage (registered on the shared app).
 
 ``cjkv build-data`` reads the recipe (default ``pipelines/build-data.yaml``), applies the flags and calls
-:func:`~cjkv_phon.data.build.build_data` under a progress bar; ``cjkv verify-data`` calls
-:func:`~cjkv_phon.data.release.verify_release`; ``cjkv stats`` calls
-:func:`~cjkv_phon.data.stats.compute_stats`. Each renders its result with rich.
+:func:`~cjkv_phon.data.build.build_data` with progress (a bar on a terminal, log lines elsewhere);
+``cjkv verify-data`` calls :func:`~cjkv_phon.data.release.verify_release`; ``cjkv stats`` calls
+:func:`~cjkv_phon.data.stats.compute_stats`. The library is imported inside each command, so ``cjkv
+--help`` never loads pyarrow or the phonemizers.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cjkv_phon.cli.app import app
-from cjkv_phon.data.build import BuildDataConfig, BuildReport, build_data, plan_jobs, resolve_source
-from cjkv_phon.errors import InputError
-from cjkv_phon.recipes import load_config
-from cjkv_phon.schema import STATUSES
+from cjkv_phon.cli.console import console, fail, print_table
+from cjkv_phon.cli.progress import build_progress
+from cjkv_phon.errors import InputError, NothingToBuild
+
+if TYPE_CHECKING:
+    from cjkv_phon.data.build import BuildReport
 
 DEFAULT_RECIPE = Path("pipelines/build-data.yaml")
 DEFAULT_RELEASE = Path("releases/xtreme-cjkv-phonemic")
+STATUSES = ("ok", "fallback", "passthrough", "failed")  # cjkv_phon.schema.STATUSES (checked by a test)
+_RECIPE = "[default: the recipe's"
 
 
 def _csv(value: str | None) -> tuple[str, ...] | None:
@@ -33,82 +36,92 @@ def _csv(value: str | None) -> tuple[str, ...] | None:
     return tuple(v.strip() for v in value.split(",") if v.strip()) if value else None
 
 
-def build_table(report: BuildReport) -> Table:
-    """One row per file plus a total row: sentences, tokens, status counts, seconds."""
-    table = Table("file", "sentences", "tokens", *STATUSES, "skipped", "seconds",
+def build_table(report: "BuildReport") -> Table:
+    """One row per file (task, lang, split) plus a total row: sentences, tokens, statuses, seconds."""
+    table = Table("task", "lang", "split", "sentences", "tokens", *STATUSES, "skipped", "seconds",
                   title=f"cjkv build-data -> {report.release_dir}")
     for f in report.files:
-        table.add_row(f.path, str(f.sentences), str(f.tokens),
+        table.add_row(f.task, f.lang, f.split, str(f.sentences), str(f.tokens),
                       *(str(f.status_counts.get(s, 0)) for s in STATUSES), str(len(f.skipped)),
                       "up to date" if f.up_to_date else f"{f.seconds:.1f}")
     tot = report.totals()
-    table.add_row(f"total ({tot.get('files', 0)} files)", str(tot.get("sentences", 0)),
+    table.add_row("total", f"{tot.get('files', 0)} files", "", str(tot.get("sentences", 0)),
                   str(tot.get("tokens", 0)), *(str(tot.get(s, 0)) for s in STATUSES),
                   str(len(report.skipped)), f"{report.seconds:.1f}", style="bold")
     return table
 
 
-def _build_with_progress(cfg: BuildDataConfig, console: Console) -> BuildReport:
-    total = len(plan_jobs(cfg, resolve_source(cfg.source, cfg.hub_revision))[0])
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        bar = progress.add_task("building files", total=total)
-        return build_data(cfg, on_file_done=lambda f: progress.update(
-            bar, advance=1, description=f"{f.path} ({f.sentences} sentences)"))
-
-
 @app.command("build-data")
 def build_data_cli(
     recipe: Optional[Path] = typer.Option(None, help=f"Recipe YAML [default: {DEFAULT_RECIPE} if present]."),
-    source: Optional[str] = typer.Option(None, help="XTREME download/ folder, UD CoNLL-U folder, or 'hf'."),
-    tasks: Optional[str] = typer.Option(None, help="Comma-separated tasks: panx,udpos."),
-    langs: Optional[str] = typer.Option(None, help="Comma-separated languages: zh,ja,ko,vi."),
-    splits: Optional[str] = typer.Option(None, help="Comma-separated splits: train,dev,test."),
-    scheme: Optional[str] = typer.Option(None, help="Transcription scheme: native | paper."),
-    out: Optional[str] = typer.Option(None, help="Release folder [default: releases/<name>]."),
-    workers: Optional[int] = typer.Option(None, help="Processes phonemizing files in parallel."),
-    max_sentences: Optional[int] = typer.Option(None, help="Keep the first N sentences per file."),
+    source: Optional[str] = typer.Option(None, help="XTREME download/ folder, UD CoNLL-U folder, or 'hf' "
+                                         f"{_RECIPE}; built-in: ../shared/data/xtreme]."),
+    tasks: Optional[str] = typer.Option(None, help=f"Comma-separated tasks: panx,udpos {_RECIPE}; "
+                                        "built-in: all]."),
+    langs: Optional[str] = typer.Option(None, help=f"Comma-separated languages: zh,ja,ko,vi {_RECIPE}; "
+                                        "built-in: all]."),
+    splits: Optional[str] = typer.Option(None, help=f"Comma-separated splits: train,dev,test {_RECIPE}; "
+                                         "built-in: all]."),
+    scheme: Optional[str] = typer.Option(None, help=f"Transcription scheme: native | paper {_RECIPE}; "
+                                         "built-in: native]."),
+    out: Optional[str] = typer.Option(None, help=f"Release folder {_RECIPE}; built-in: releases/<name>]."),
+    workers: Optional[int] = typer.Option(None, help=f"Processes phonemizing files in parallel {_RECIPE}; "
+                                          "built-in: 1]."),
+    max_sentences: Optional[int] = typer.Option(None, help="Keep the first N sentences per file "
+                                                f"{_RECIPE}; built-in: all]."),
     skip_malformed: Optional[bool] = typer.Option(None, "--skip-malformed/--no-skip-malformed",
-                                                  help="Report and skip malformed sentences."),
+                                                  help="Report and skip malformed sentences "
+                                                  f"{_RECIPE}; built-in: no].", show_default=False),
+    allow_empty: Optional[bool] = typer.Option(None, "--allow-empty/--no-allow-empty",
+                                               help="Build an empty source file as a 0-row file instead "
+                                               f"of failing {_RECIPE}; built-in: no].", show_default=False),
 ) -> None:
     """Build the phonemic XTREME release: parquet per (task, lang, split), card and manifest."""
+    from cjkv_phon.data.build import BuildDataConfig, build_data
+    from cjkv_phon.data.lanes import Interrupted, signals_as_interrupt
+    from cjkv_phon.recipes import load_config
+
     overrides = dict(source=source, tasks=_csv(tasks), langs=_csv(langs), splits=_csv(splits),
                      scheme=scheme, out=out, workers=workers, max_sentences=max_sentences,
-                     skip_malformed=skip_malformed)
+                     skip_malformed=skip_malformed, allow_empty=allow_empty)
     path = recipe or (DEFAULT_RECIPE if DEFAULT_RECIPE.is_file() else None)
     try:
         cfg = load_config(BuildDataConfig, path, overrides)
-    except ValueError as err:  # unknown task/lang/split or bad setting: a usage error
-        raise typer.BadParameter(str(err)) from None
-    console = Console()
+    except (ValueError, FileNotFoundError) as err:  # unknown task/lang/split or bad setting
+        fail(str(err), code=2)
     try:
-        report = _build_with_progress(cfg, console)
-    except (FileNotFoundError, InputError) as err:  # bad or missing input: a message, not a traceback
-        console.print(f"[red]error:[/red] {escape(str(err))}")
-        raise typer.Exit(code=1) from None
-    console.print(build_table(report))
+        with signals_as_interrupt(), build_progress(console()) as progress:
+            report = build_data(cfg, on_file_done=progress.file_done, on_plan=progress.planned,
+                                on_progress=progress.sentences)
+    except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM/SIGHUP unwound the same way (Interrupted)
+        signum = err.signum if isinstance(err, Interrupted) else signal.SIGINT
+        fail(f"stopped by {signal.Signals(signum).name}; nothing was promoted, the workers are "
+             "stopped and the staging folder is removed", code=128 + signum)
+    except (FileNotFoundError, InputError, NothingToBuild) as err:  # bad or missing input
+        fail(str(err))
+    print_table(build_table(report))
 
 
 @app.command("verify-data")
 def verify_data_cli(
     release_dir: Path = typer.Argument(DEFAULT_RELEASE, help="Release folder with manifest.json."),
 ) -> None:
-    """Check a built release against its manifest (missing or changed files fail)."""
-    # Imported per command: every command module loads when `cjkv` starts, so --help stays fast.
+    """Check a built release against its manifest: missing, changed or unlisted files, stale staging."""
     from cjkv_phon.data.release import verify_release
 
-    report = verify_release(release_dir)
-    console = Console()
-    for problem in report.problems:
-        console.print(f"[red]FAIL[/red] {problem}")
-    console.print(f"{report.checked} files listed, {len(report.problems)} problems in {release_dir}")
+    try:
+        report = verify_release(release_dir)
+    except (FileNotFoundError, InputError) as err:
+        fail(str(err))
+    for problem in report.problems:  # one line each, never wrapped: grep-able
+        typer.echo(f"FAIL {problem}")
+    typer.echo(f"{report.checked} files listed, {len(report.problems)} problems in {release_dir}")
     if not report.ok:
         raise typer.Exit(code=1)
 
 
 def stats_tables(stats: dict[str, Any]) -> list[Table]:
-    """Rich tables for :func:`compute_stats` output: sizes/statuses and the pairs' overlap."""
+    """Tables for :func:`compute_stats` output: sizes/statuses and the pairs' overlap."""
     sizes = Table("task", "lang", "sentences", "tokens", "distinct", *STATUSES, "IPA symbols",
                   title=f"built data in {stats['data_dir']}")
     for task, langs in stats["tasks"].items():
@@ -128,16 +141,24 @@ def stats_tables(stats: dict[str, Any]) -> list[Table]:
 @app.command("stats")
 def stats_cli(
     data_dir: Path = typer.Argument(DEFAULT_RELEASE / "data", help="A release's data/ folder."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the statistics as JSON."),
+    json_out: Optional[str] = typer.Option(
+        None, "--json", help="Write the statistics as JSON to this file, or to stdout with '-' "
+                             "(then no tables) [default: tables only]."),
 ) -> None:
     """Sizes, statuses, IPA inventories and zh-vi / ja-ko phonemic vs orthographic overlap."""
     from cjkv_phon.atomic import write_json
     from cjkv_phon.data.stats import compute_stats  # loads panphon: only when asked for
 
-    stats = compute_stats(data_dir)
+    if not data_dir.is_dir():
+        fail(f"no data folder {data_dir} (a release's data/ folder; run cjkv build-data)")
+    try:
+        stats = compute_stats(data_dir)
+    except (FileNotFoundError, InputError) as err:
+        fail(str(err))
+    if json_out == "-":
+        typer.echo(json.dumps(stats, ensure_ascii=False, indent=2, sort_keys=True))
+        return
     if json_out is not None:
         write_json(json_out, stats)
     for table in stats_tables(stats):
-        Console().print(table)
-    if json_out is None:
-        Console().print_json(json.dumps({"overlap": stats["overlap"]}))
+        print_table(table)

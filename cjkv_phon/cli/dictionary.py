@@ -9,19 +9,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+from typing import TYPE_CHECKING
+
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from cjkv_phon.cli.app import app
-from cjkv_phon.dictionary.build import BuildDictConfig, BuildDictReport, build_dict
-from cjkv_phon.dictionary.pivot import VALID_PAIRS
-from cjkv_phon.recipes import load_config
+from cjkv_phon.cli.console import fail, print_table
+
+if TYPE_CHECKING:
+    from cjkv_phon.dictionary.build import BuildDictReport
 
 DEFAULT_RECIPE = Path("pipelines/build-dict.yaml")
+R = "[default: the recipe's"
 
 
-def summary_tables(report: BuildDictReport) -> list[Table]:
+def summary_tables(report: "BuildDictReport") -> list[Table]:
     """Rich tables for a build: per-pair statistics, MUSE scripts, and coverage when present."""
     folders = sorted({str(p.parquet.parent) for p in report.pairs})
     pairs = Table("pair", "entries", "sources", "targets", "transl./source",
@@ -49,28 +52,35 @@ def summary_tables(report: BuildDictReport) -> list[Table]:
 
 @app.command("build-dict")
 def build_dict_cli(
-    pair: Optional[list[str]] = typer.Option(None, "--pair", help="Pair such as zh-vi (repeatable)."),
-    all_pairs: bool = typer.Option(False, "--all", help=f"All 12 pairs: {' '.join(VALID_PAIRS)}."),
-    recipe: Optional[Path] = typer.Option(None, help=f"Recipe (default: {DEFAULT_RECIPE} if present)."),
-    scheme: Optional[str] = typer.Option(None, help="Transcription scheme: native | paper."),
-    muse_dir: Optional[str] = typer.Option(None, help="Folder of MUSE en-X.txt / X-en.txt files."),
-    out: Optional[str] = typer.Option(None, "--out", help="Output folder."),
-    union: Optional[bool] = typer.Option(None, "--union/--no-union", help="Also pivot via X-en files."),
-    keep_identical: Optional[bool] = typer.Option(None, "--keep-identical", help="Keep aaa -> aaa pairs."),
-    skip_malformed: Optional[bool] = typer.Option(None, "--skip-malformed", help="Skip bad MUSE lines."),
-    max_entries: Optional[int] = typer.Option(None, help="Keep the N best-supported entries."),
-    report: Optional[bool] = typer.Option(None, "--report", help="Also write the coverage report."),
+    pair: Optional[list[str]] = typer.Option(None, "--pair", help=f"Pair such as zh-vi (repeatable) {R}: zh-vi, ja-ko]."),
+    all_pairs: bool = typer.Option(False, "--all", help="All 12 ordered pairs of zh, ja, ko, vi."),
+    recipe: Optional[Path] = typer.Option(None, help=f"Recipe [default: {DEFAULT_RECIPE} if present]."),
+    scheme: Optional[str] = typer.Option(None, help=f"Transcription scheme: native | paper {R}: native]."),
+    muse_dir: Optional[str] = typer.Option(None, help=f"Folder of MUSE en-X.txt / X-en.txt files {R}: ../shared/data/muse]."),
+    out: Optional[str] = typer.Option(None, "--out", help=f"Output folder {R}: build/dictionaries]."),
+    union: Optional[bool] = typer.Option(None, "--union/--no-union", help=f"Also pivot via X-en files {R}: no].", show_default=False),
+    keep_identical: Optional[bool] = typer.Option(None, "--keep-identical", help=f"Keep aaa -> aaa pairs {R}: no].", show_default=False),
+    keep_noise: Optional[bool] = typer.Option(
+        None, "--keep-noise", help=f"Keep targets equal to the pivot or not in the target script {R}: no].",
+        show_default=False),
+    skip_malformed: Optional[bool] = typer.Option(None, "--skip-malformed", help=f"Skip bad MUSE lines {R}: no].", show_default=False),
+    max_entries: Optional[int] = typer.Option(None, help=f"Keep the N best-supported entries {R}: all]."),
+    report: Optional[bool] = typer.Option(None, "--report", help=f"Also write the coverage report {R}: no].", show_default=False),
 ) -> None:
     """Build English-pivot MUSE dictionaries with transcriptions (parquet + paper-layout TSV)."""
+    from cjkv_phon.dictionary.build import BuildDictConfig, build_dict
+    from cjkv_phon.dictionary.pivot import VALID_PAIRS
+    from cjkv_phon.recipes import load_config
+
     pairs = VALID_PAIRS if all_pairs else (tuple(pair) if pair else None)
     overrides = dict(pairs=pairs, scheme=scheme, muse_dir=muse_dir, out_dir=out, use_reverse=union,
-                     keep_identical=keep_identical, skip_malformed=skip_malformed,
+                     keep_identical=keep_identical, keep_noise=keep_noise, skip_malformed=skip_malformed,
                      max_entries=max_entries, report=report)
     path = recipe or (DEFAULT_RECIPE if DEFAULT_RECIPE.is_file() else None)
     try:
         cfg = load_config(BuildDictConfig, path, overrides)
-    except ValueError as err:  # unknown pair or bad setting: a usage error, not a crash
-        raise typer.BadParameter(str(err)) from None
+    except (ValueError, FileNotFoundError) as err:  # unknown pair or bad setting: a usage error
+        fail(str(err), code=2)
     result = build_dict(cfg)
     for table in summary_tables(result):
-        Console().print(table)
+        print_table(table)

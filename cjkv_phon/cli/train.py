@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from cjkv_phon.cli import names
 from cjkv_phon.cli.app import app
+from cjkv_phon.cli.console import fail, print_table
 
 
 def metrics_table(record: dict[str, Any]) -> Table:
@@ -37,9 +38,8 @@ def _pair(pair: Optional[str]) -> tuple[Optional[str], Optional[str]]:
     """``"zh-vi"`` -> ``("zh", "vi")``; None leaves both to the recipe."""
     if pair is None:
         return None, None
-    src, sep, tgt = pair.partition("-")
-    if not sep or not src or not tgt:
-        raise typer.BadParameter(f"--pair must look like zh-vi, got {pair!r}")
+    names.check_pair(pair)
+    src, _, tgt = pair.partition("-")
     return src, tgt
 
 
@@ -50,57 +50,78 @@ def _off(flag: bool) -> Optional[bool]:
 
 @app.command("train")
 def train_cli(
-    task: Optional[str] = typer.Option(None, help="panx | udpos."),
-    pair: Optional[str] = typer.Option(None, help="source-target, e.g. zh-vi or ja-ko."),
-    model: Optional[str] = typer.Option(None, help="System: phonexl, finetune, cosda-ml, ..."),
-    backbone: Optional[str] = typer.Option(None, help="Hub id, local folder, multilingual-e5-small, tiny-bert, tiny-xlmr."),
-    seed: Optional[int] = typer.Option(None, help="Random seed."),
-    recipe: Optional[Path] = typer.Option(None, help="TrainConfig YAML; flags override it."),
+    task: Optional[str] = typer.Option(None, help="panx | udpos [default: the recipe's, else panx]."),
+    pair: Optional[str] = typer.Option(None, help="source-target, e.g. zh-vi or ja-ko "
+                                       "[default: the recipe's, else zh-vi]."),
+    model: Optional[str] = typer.Option(None, help="System: phonexl, finetune, cosda-ml, ... "
+                                        "[default: the recipe's, else phonexl]."),
+    backbone: Optional[str] = typer.Option(None, help="Hub id, local folder, multilingual-e5-small, "
+                                           "tiny-bert, tiny-xlmr [default: the recipe's, else "
+                                           "multilingual-e5-small]."),
+    seed: Optional[int] = typer.Option(None, help="Random seed [default: the recipe's, else 1]."),
+    recipe: Optional[Path] = typer.Option(None, help="TrainConfig YAML; flags override it "
+                                          "[default: none, built-in settings]."),
     no_pe: bool = typer.Option(False, "--no-pe", help="Ablation: no phonemic embedding."),
     no_extend_vocab: bool = typer.Option(False, "--no-extend-vocab", help="Ablation: IPA with the original vocabulary."),
     no_le: bool = typer.Option(False, "--no-le", help="Ablation: no language embedding."),
     no_crf: bool = typer.Option(False, "--no-crf", help="Softmax cross-entropy instead of a CRF."),
-    phonemes: Optional[str] = typer.Option(None, help="ipa | romanized."),
+    phonemes: Optional[str] = typer.Option(None, help="ipa | romanized [default: the recipe's, else ipa]."),
+    phoneme_units: Optional[str] = typer.Option(
+        None, help="PE symbols: pieces (tokenizer) | segments (panphon, one tone inventory) [default: pieces]."),
+    task_loss_norm: Optional[str] = typer.Option(
+        None, help="CRF loss per token (Table 5's scale) | per sentence [default: token]."),
     alpha: Optional[float] = typer.Option(None, help="L_align weight [default: paper Table 5]."),
     beta: Optional[float] = typer.Option(None, help="L_MLM weight [default: paper Table 5]."),
     gamma: Optional[float] = typer.Option(None, help="L_XMLM weight [default: paper Table 5]."),
     mu: Optional[float] = typer.Option(None, help="Mask ratio [default: paper Table 5]."),
     r: Optional[float] = typer.Option(None, "--r", help="Code-switch ratio [default: paper Table 5]."),
-    max_train_sentences: Optional[int] = typer.Option(None, help="Use at most N training sentences."),
-    max_eval_sentences: Optional[int] = typer.Option(None, help="Evaluate dev on at most N sentences."),
+    max_train_sentences: Optional[int] = typer.Option(None, help="Use at most N training sentences "
+                                                      "[default: all]."),
+    max_eval_sentences: Optional[int] = typer.Option(None, help="Evaluate dev on at most N sentences "
+                                                     "[default: all]."),
     max_test_sentences: Optional[int] = typer.Option(
         None, help="Evaluate test on at most N sentences (a fixed sample; default: full test sets)."),
-    epochs: Optional[int] = typer.Option(None, help="Training epochs."),
-    batch_size: Optional[int] = typer.Option(None, help="Sentences per micro-batch."),
-    lr: Optional[float] = typer.Option(None, help="Peak learning rate."),
+    epochs: Optional[int] = typer.Option(None, help="Training epochs [default: the recipe's, else 3]."),
+    batch_size: Optional[int] = typer.Option(None, help="Sentences per micro-batch "
+                                             "[default: the recipe's, else 32]."),
+    lr: Optional[float] = typer.Option(None, help="Peak learning rate [default: the recipe's, else 2e-5]."),
     head_lr: Optional[float] = typer.Option(
-        None, help="Learning rate of the head, CRF and language embeddings (default: --lr)."),
-    max_steps: Optional[int] = typer.Option(None, help="Stop (checkpointed) after N steps; rerun to resume."),
-    device: Optional[str] = typer.Option(None, help="auto | cpu | cuda | cuda:N."),
+        None, help="Learning rate of the head, CRF and language embeddings [default: --lr]."),
+    max_steps: Optional[int] = typer.Option(None, help="Stop (checkpointed) after N steps; rerun to "
+                                            "resume [default: no limit]."),
+    device: Optional[str] = typer.Option(None, help="auto | cpu | cuda | cuda:N [default: auto]."),
     out: Optional[str] = typer.Option(None, "--out", help="Runs folder [default: runs]."),
-    data_dir: Optional[str] = typer.Option(None, help="Built parquet folder (cjkv build-data)."),
-    dictionary_dir: Optional[str] = typer.Option(None, help="Pivot dictionaries (cjkv build-dict)."),
+    data_dir: Optional[str] = typer.Option(None, help="Built parquet folder (cjkv build-data) "
+                                           "[default: releases/xtreme-cjkv-phonemic/data]."),
+    dictionary_dir: Optional[str] = typer.Option(None, help="Pivot dictionaries (cjkv build-dict) "
+                                                 "[default: build/dictionaries]."),
 ) -> None:
     """Train one model, evaluate it on source and target dev/test, write results.json."""
     from cjkv_phon.recipes import load_config
-    from cjkv_phon.training.config import TrainConfig
-    from cjkv_phon.training.trainer import train
+    from cjkv_phon.training.config import TrainConfig  # light: no torch
 
-    src, tgt = _pair(pair)
+    try:
+        src, tgt = _pair(pair)
+    except names.UnknownName as err:
+        fail(str(err), code=2)
     overrides = dict(task=task, source_lang=src, target_lang=tgt, system=model, backbone=backbone, seed=seed,
                      use_pe=_off(no_pe), extend_vocab=_off(no_extend_vocab), use_le=_off(no_le),
-                     use_crf=_off(no_crf), phonemes=phonemes, alpha=alpha, beta=beta, gamma=gamma, mu=mu,
+                     use_crf=_off(no_crf), phonemes=phonemes, phoneme_units=phoneme_units,
+                     task_loss_norm=task_loss_norm, alpha=alpha, beta=beta, gamma=gamma, mu=mu,
                      r=r, max_train_sentences=max_train_sentences, max_eval_sentences=max_eval_sentences,
                      max_test_sentences=max_test_sentences,
                      epochs=epochs, batch_size=batch_size, lr=lr, head_lr=head_lr, max_steps=max_steps, device=device,
                      out_dir=out, data_dir=data_dir, dictionary_dir=dictionary_dir)
-    try:
+    try:  # every name is checked here, before the trainer imports torch and transformers
         cfg = load_config(TrainConfig, recipe, overrides)
-    except ValueError as err:                      # a bad setting is a usage error
-        raise typer.BadParameter(str(err)) from None
+        names.check_system(cfg.system)
+        names.check_backbone(cfg.backbone)
+    except (ValueError, FileNotFoundError) as err:  # a bad setting or unknown name is a usage error
+        fail(str(err), code=2)
+    from cjkv_phon.training.trainer import train
+
     record = train(cfg)
-    console = Console()
     if "metrics" in record:
-        console.print(metrics_table(record))
+        print_table(metrics_table(record))
     else:
-        console.print(f"{record['run_id']}: stopped at step {record['step']}; rerun to resume")
+        typer.echo(f"{record['run_id']}: stopped at step {record['step']}; rerun to resume")

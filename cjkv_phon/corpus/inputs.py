@@ -195,8 +195,11 @@ def _check(read: CorpusInput, column: str | None) -> CorpusInput:
 
 def sentence_problem(value: Any) -> str | None:
     """Why ``value`` is neither a text string nor a list of good tokens, or None."""
+    from cjkv_phon.data.input_rules import char_problem  # build-data's one character rule
+
     if isinstance(value, str):
-        return None
+        return char_problem(value.replace("\t", " "))
     if not isinstance(value, (list, tuple)):
         return f"expected text (a string) or tokens (a list of strings), got {type(value).__name__}"
-    return tokens_problem(value)
+    return tokens_problem(value) or next(
+        (f"token {j}: {p}" for j, p in enumerate(map(char_problem, value)) if p), None)

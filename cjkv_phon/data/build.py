@@ -10,7 +10,8 @@ then the release card and manifest (:mod:`cjkv_phon.data.release`). Properties t
   whatever ``workers`` is (each file depends only on its own inputs).
 * **Idempotent.** Each file's metadata holds a build state (input sha256s, the content settings, a
   fingerprint of the data code and tables, and of the installed packages); a rerun skips files whose
-  state is unchanged and logs "up to date".
+  state is unchanged and whose bytes still match the manifest (size, sha256), and logs "up to date";
+  a damaged file is rebuilt (:mod:`cjkv_phon.data.integrity`).
 
 Missing files: the recipe lists what to build; ``exclude`` names (task, lang, split) combinations
 known to be absent (XTREME has no UDPOS Korean train), which are skipped with a log line. Any other
@@ -23,16 +24,12 @@ import hashlib
 import json
 import logging
 import os
-import shutil
-import tempfile
 import time
 from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
-from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterator, Protocol, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -43,10 +40,14 @@ from cjkv_phon.atomic import atomic_path
 from cjkv_phon.data.conllu import ConlluSource
 from cjkv_phon.data.features import hf_features_metadata, with_tag_ids
 from cjkv_phon.data.hub import HubSource
+from cjkv_phon.data.lanes import Lanes, signals_as_interrupt
+from cjkv_phon.data.input_rules import read_checks
+from cjkv_phon.data.integrity import matches_manifest
+from cjkv_phon.data.staging import Staging, clean_stale_staging
 from cjkv_phon.data.sentences import Sentence
 from cjkv_phon.data.transcriber import transcription_columns
 from cjkv_phon.data.xtreme import ReadResult, Skipped, XtremeSource
-from cjkv_phon.errors import check_choice
+from cjkv_phon.errors import NothingToBuild, check_choice
 from cjkv_phon.provenance import sha256_file
 from cjkv_phon.schema import LANGS, SCHEMES, SENTENCE_SCHEMA, SPLITS, STATUSES, TASKS, check_sentence_rows
 
@@ -78,6 +79,7 @@ class BuildDataConfig:
         workers: processes phonemizing files in parallel (output is identical for any value).
         max_sentences: keep only the first N sentences of each file (tests, smoke runs).
         skip_malformed: drop and report sentences with malformed lines instead of stopping.
+        allow_empty: accept a source file with no sentence (a 0-row parquet); off, it is an error.
         cache: let phonemizers cache per-unit conversions (off only for the benchmark's baseline).
         hub_revision: pin ``google/xtreme`` to a hub commit when ``source`` is ``hf``.
     """
@@ -93,6 +95,7 @@ class BuildDataConfig:
     workers: int = 1
     max_sentences: int | None = None
     skip_malformed: bool = False
+    allow_empty: bool = False
     cache: bool = True
     hub_revision: str | None = None
 
@@ -295,13 +298,19 @@ def read_file_metadata(path: str | Path) -> dict[str, Any]:
             if k.decode().startswith(META_PREFIX)}
 
 
-def _is_up_to_date(path: Path, state: str) -> bool:
+def _is_up_to_date(path: Path, state: str, out: Path, relpath: str) -> bool:
+    """Same build state in the file's metadata AND the same bytes as its manifest entry.
+
+    The state alone says what the file was built from; the manifest check (size, then sha256) says
+    the file is still what was built: a flipped byte or a truncated copy is rebuilt, not trusted.
+    """
     if not path.is_file():
         return False
     try:
-        return read_file_metadata(path).get("build_state") == state
+        same_state = read_file_metadata(path).get("build_state") == state
     except (OSError, ValueError, pa.ArrowException):
         return False  # unreadable or foreign file: rebuild it
+    return same_state and matches_manifest(out, relpath)
 
 
 def _phonemizer(lang: str, scheme: str, cache: bool) -> Any:
@@ -312,13 +321,16 @@ def _phonemizer(lang: str, scheme: str, cache: bool) -> Any:
     return get_phonemizer(lang, scheme, cache=cache)
 
 
-def sentences_to_table(sentences: tuple[Sentence, ...], phonemizer: Any) -> pa.Table:
+def sentences_to_table(sentences: tuple[Sentence, ...], phonemizer: Any,
+                       progress: Callable[[int, int], None] | None = None) -> pa.Table:
     """Transcribe sentences into a table with ``SENTENCE_SCHEMA`` (checked by the caller).
 
     The token-aligned columns come from :func:`~cjkv_phon.data.transcriber.transcription_columns`,
     the code path ``cjkv phonemize`` shares, so both give a sentence the same readings.
+    ``progress(done, total)`` is called every :data:`PROGRESS_EVERY` sentences as they are transcribed.
     """
-    aligned = transcription_columns(phonemizer, [s.tokens for s in sentences])
+    aligned = transcription_columns(phonemizer, [s.tokens for s in sentences],
+                                    ticks=lambda tokens: _ticking(tokens, progress))
     columns = {
         "id": _string_column([s.id for s in sentences]),
         "lang": _string_column([s.lang for s in sentences]),
@@ -331,6 +343,19 @@ def sentences_to_table(sentences: tuple[Sentence, ...], phonemizer: Any) -> pa.T
     }
     return pa.Table.from_arrays([columns[name] for name in SENTENCE_SCHEMA.names],
                                 schema=SENTENCE_SCHEMA)
+
+
+PROGRESS_EVERY = 500
+
+
+def _ticking(sentences: Sequence[Any], progress: Callable[[int, int], None] | None
+             ) -> Iterator[Any]:
+    """Yield ``sentences``, calling ``progress(done, total)`` every few hundred and at the end."""
+    total = len(sentences)
+    for i, sentence in enumerate(sentences, start=1):
+        yield sentence
+        if progress is not None and (i % PROGRESS_EVERY == 0 or i == total):
+            progress(i, total)
 
 
 def _string_column(values: list[str]) -> pa.Array:
@@ -367,14 +392,19 @@ def status_counts(table: pa.Table) -> Counter[str]:
     return Counter({row["values"]: row["counts"] for row in counts.to_pylist()})
 
 
-def build_file(task: _Task) -> FileReport:
-    """Read, transcribe, check and write one file into the staging folder (runs in a worker)."""
+def build_file(task: _Task, report: Callable[..., None] | None = None) -> FileReport:
+    """Read, transcribe, check and write one file into the staging folder (runs in a worker).
+
+    ``report(key, done, total)`` receives the file's progress in sentences.
+    """
     start = time.perf_counter()
     job, cfg = task.job, task.cfg
     read = task.source.read(job.task, job.lang, job.split, skip_malformed=cfg.skip_malformed,
                             max_sentences=cfg.max_sentences)
+    read_checks(read, task.source.files(job.task, job.lang, job.split), allow_empty=cfg.allow_empty)
     phonemizer = _phonemizer(job.lang, cfg.scheme, cfg.cache)
-    table = sentences_to_table(read.sentences, phonemizer)
+    progress = (lambda done, total: report(job.key, done, total)) if report is not None else None
+    table = sentences_to_table(read.sentences, phonemizer, progress)
     where = f"{job.relpath} (from {task.source.kind} source)"
     check_sentence_rows(table, where)
     table = with_tag_ids(table, job.task)  # ner_tags / pos_tags as ClassLabel ids (data/features.py)
@@ -399,7 +429,8 @@ def _up_to_date_report(job: Job, path: Path) -> FileReport:
 
 
 def _run_tasks(tasks: list[_Task], workers: int,
-               on_file_done: Callable[[FileReport], None] | None) -> dict[str, FileReport]:
+               on_file_done: Callable[[FileReport], None] | None,
+               on_progress: Callable[[str, int, int], None] | None = None) -> dict[str, FileReport]:
     """Build every task: in-process for one worker, else on ``workers`` single-process lanes."""
     done: dict[str, FileReport] = {}
 
@@ -410,9 +441,9 @@ def _run_tasks(tasks: list[_Task], workers: int,
 
     if workers == 1 or len(tasks) <= 1:
         for task in tasks:
-            finish(build_file(task))
+            finish(build_file(task, on_progress))
     else:
-        _run_lanes(tasks, min(workers, len(tasks)), finish)
+        _run_lanes(tasks, min(workers, len(tasks)), finish, on_progress)
     return done
 
 
@@ -431,36 +462,29 @@ def _next_task(pending: list[_Task], mine: set[str], anyone: set[str]) -> _Task:
     raise ValueError("no pending task")  # unreachable: callers check pending first
 
 
-def _run_lanes(tasks: list[_Task], n_lanes: int, finish: Callable[[FileReport], None]) -> None:
-    """Run tasks on ``n_lanes`` one-process executors, choosing each lane's next file by language.
+def _run_lanes(tasks: list[_Task], n_lanes: int, finish: Callable[[FileReport], None],
+               on_progress: Callable[[str, int, int], None] | None = None) -> None:
+    """Run tasks on ``n_lanes`` worker processes, choosing each lane's next file by language.
 
-    Spawn, not fork: the caller may hold threads (a progress display) whose locks a fork would copy.
+    The workers die with this process (:mod:`cjkv_phon.data.lanes`); on any error or interrupt they
+    are killed at once, not waited for.
     """
-    ctx = get_context("spawn")
-    lanes = [ProcessPoolExecutor(max_workers=1, mp_context=ctx) for _ in range(n_lanes)]
-    loaded: list[set[str]] = [set() for _ in lanes]
+    loaded: list[set[str]] = [set() for _ in range(n_lanes)]
     pending = sorted(tasks, key=_input_size, reverse=True)
-    running: dict[Future[FileReport], int] = {}
+    with Lanes(n_lanes) as lanes:
+        def submit(lane: int) -> None:
+            task = _next_task(pending, loaded[lane], set().union(*loaded))
+            loaded[lane].add(task.job.lang)
+            lanes.submit(lane, build_file, task)
 
-    def submit(lane: int) -> None:
-        task = _next_task(pending, loaded[lane], set().union(*loaded))
-        loaded[lane].add(task.job.lang)
-        running[lanes[lane].submit(build_file, task)] = lane
-
-    try:
         for lane in range(n_lanes):
             if pending:
                 submit(lane)
-        while running:
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                lane = running.pop(future)
-                finish(future.result())
-                if pending:
-                    submit(lane)
-    finally:
-        for executor in lanes:
-            executor.shutdown(wait=True, cancel_futures=True)
+        while any(lanes.busy.values()):
+            lane, report = lanes.next_result(on_progress)
+            finish(report)
+            if pending:
+                submit(lane)
 
 
 def _input_size(task: _Task) -> int:
@@ -477,39 +501,52 @@ def _promote(staging: Path, out: Path, relpaths: list[str]) -> None:
 
 
 def build_data(cfg: BuildDataConfig,
-               on_file_done: Callable[[FileReport], None] | None = None) -> BuildReport:
+               on_file_done: Callable[[FileReport], None] | None = None,
+               on_plan: Callable[[list[Job]], None] | None = None,
+               on_progress: Callable[[str, int, int], None] | None = None) -> BuildReport:
     """Build the phonemic release described by ``cfg``.
 
     Args:
         cfg: what to build and where.
         on_file_done: called with each file's report as it finishes (progress display).
+        on_plan: called once with the planned files, before any work.
+        on_progress: called with ``(job key, sentences done, sentences in file)`` while a file builds.
 
     Returns:
         A :class:`BuildReport` (never prints; the CLI renders it).
 
     Raises:
         FileNotFoundError: the source, or a file it should hold, is missing (nothing is written).
-        InputError: a malformed input line, unless ``cfg.skip_malformed`` (nothing is written).
+        InputError: a malformed input line, unless ``cfg.skip_malformed``; an empty source file,
+            unless ``cfg.allow_empty`` (nothing is written).
+        NothingToBuild: every requested combination is excluded.
     """
     from cjkv_phon.data.release import write_release  # the release stage comes after this one
 
     start = time.perf_counter()
     source = resolve_source(cfg.source, cfg.hub_revision)
     jobs, excluded = plan_jobs(cfg, source)
+    if not jobs:
+        raise NothingToBuild(f"nothing to build: {', '.join(excluded)} "
+                             f"{'is' if len(excluded) == 1 else 'are'} excluded by the recipe "
+                             "(known absent from the source); ask for another task, language or split")
+    if on_plan is not None:
+        on_plan(jobs)
     out = cfg.release_dir
+    clean_stale_staging(out)
     code, env = code_fingerprint(), env_fingerprint()
     tasks, fresh = [], {}
     for job in jobs:
         inputs = source.fingerprint(job.task, job.lang, job.split)
         state = job_state(job, inputs, cfg, code, env)
-        if _is_up_to_date(out / job.relpath, state):
+        if _is_up_to_date(out / job.relpath, state, out, job.relpath):
             log.info("%s is up to date", job.relpath)
             fresh[job.key] = _up_to_date_report(job, out / job.relpath)
             if on_file_done is not None:
                 on_file_done(fresh[job.key])
         else:
             tasks.append(_Task(job, source, cfg, state, inputs))
-    built = _build_staged(tasks, out, cfg.workers, on_file_done) if tasks else {}
+    built = _build_staged(tasks, out, cfg.workers, on_file_done, on_progress) if tasks else {}
     reports = tuple({**fresh, **built}[job.key] for job in jobs)
     if not tasks:
         log.info("all %d files up to date in %s", len(jobs), out)
@@ -520,17 +557,18 @@ def build_data(cfg: BuildDataConfig,
 
 
 def _build_staged(tasks: list[_Task], out: Path, workers: int,
-                  on_file_done: Callable[[FileReport], None] | None) -> dict[str, FileReport]:
-    """Build into a fresh staging folder inside ``out``; promote only if every task succeeded."""
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
-    try:
-        staged = [_Task(t.job, t.source, t.cfg, t.state, t.inputs, str(staging)) for t in tasks]
-        reports = _run_tasks(staged, workers, on_file_done)
-        _promote(staging, out, [t.job.relpath for t in tasks])
+                  on_file_done: Callable[[FileReport], None] | None,
+                  on_progress: Callable[[str, int, int], None] | None = None) -> dict[str, FileReport]:
+    """Build into a fresh, locked staging folder inside ``out``; promote only if every task succeeded.
+
+    SIGTERM unwinds like Ctrl-C, so the workers are killed and the staging folder removed (stale
+    folders of dead builds are removed when the next build starts, :mod:`cjkv_phon.data.staging`).
+    """
+    with signals_as_interrupt(), Staging(out) as staging:
+        staged = [_Task(t.job, t.source, t.cfg, t.state, t.inputs, str(staging.path)) for t in tasks]
+        reports = _run_tasks(staged, workers, on_file_done, on_progress)
+        _promote(staging.path, out, [t.job.relpath for t in tasks])
         return reports
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def load_split(data_dir: str | Path, task: str, lang: str, split: str) -> pa.Table:

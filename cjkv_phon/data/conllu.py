@@ -41,8 +41,8 @@ from pathlib import Path
 
 import yaml
 
-from cjkv_phon.data.xtreme import (ReadResult, SentenceCollector, decode_lines, line_problem,
-                                   shown_line, token_problem)
+from cjkv_phon.data.xtreme import (ReadResult, SentenceCollector, decode_lines, ends_sentence,
+                                   line_problem, shown_line, token_problem)
 from cjkv_phon.errors import InputError
 from cjkv_phon.provenance import sha256_file
 from cjkv_phon.schema import LANGS, SPLITS, UDPOS_LABELS
@@ -257,7 +257,7 @@ def read_conllu(paths: list[Path], *, lang: str, split: str, skip_malformed: boo
             if max_sentences is not None and out.index >= max_sentences:
                 return out.result()
             problem = line_problem(text, line_no)
-            if problem is None and text == "":
+            if ends_sentence(text, problem, skip_malformed):
                 _emit(out, sent, precedence)
                 sent = UdSentence()
                 continue

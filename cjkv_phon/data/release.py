@@ -10,7 +10,6 @@ checks a copy of the release against its manifest.
 from __future__ import annotations
 
 import importlib
-import json
 import logging
 from dataclasses import dataclass
 from importlib import resources
@@ -23,6 +22,7 @@ import yaml
 
 import cjkv_phon
 from cjkv_phon.atomic import write_json, write_text
+from cjkv_phon.data.integrity import read_manifest, same_but_commit, stray_outputs
 from cjkv_phon.provenance import git_commit, sha256_file
 from cjkv_phon.schema import LANGS, SPLITS, TASKS
 
@@ -146,7 +146,7 @@ def write_release(release_dir: str | Path, cfg: Any) -> tuple[Path, Path]:
         The manifest and card paths.
     """
     release_dir = Path(release_dir)
-    manifest = build_manifest(release_dir, cfg.name)
+    manifest = same_but_commit(release_dir, build_manifest(release_dir, cfg.name))
     man_path = write_json(release_dir / MANIFEST, manifest)
     card_path = write_text(release_dir / CARD, render_card(cfg.name, manifest))
     log.info("wrote %s and %s (%d files)", man_path, card_path, len(manifest["files"]))
@@ -172,25 +172,19 @@ class VerifyReport:
 
 
 def verify_release(release_dir: str | Path) -> VerifyReport:
-    """Check every file of ``release_dir`` against ``manifest.json`` (sha256 and row count).
+    """Check every file of ``release_dir`` against ``manifest.json`` (sha256 and row count), and
+    report unlisted parquet files and staging folders left by a build.
 
     Raises:
-        FileNotFoundError: the folder has no manifest (it was never built, or is not a release).
+        FileNotFoundError: no such folder, or no manifest in it (never built, or not a release).
+        InputError: the manifest is not valid JSON (e.g. truncated).
     """
     release_dir = Path(release_dir)
-    man_path = release_dir / MANIFEST
-    if not man_path.is_file():
-        raise FileNotFoundError(f"no {MANIFEST} in {release_dir}: build it with cjkv build-data "
-                                f"--out {release_dir}")
-    files = json.loads(man_path.read_text(encoding="utf-8")).get("files", {})
+    files = read_manifest(release_dir)["files"]
     problems = []
     for rel, entry in files.items():
         problems += _check_file(release_dir / rel, rel, entry)
-    listed = set(files)
-    for path in data_files(release_dir):
-        rel = path.relative_to(release_dir).as_posix()
-        if rel not in listed:
-            problems.append(f"{rel}: built file not listed in {MANIFEST}")
+    problems += stray_outputs(release_dir, set(files))
     return VerifyReport(str(release_dir), len(files), tuple(problems))
 
 

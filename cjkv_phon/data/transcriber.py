@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import accumulate, chain
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import pyarrow as pa
 
@@ -45,7 +45,9 @@ def list_column(rows: Sequence[Sequence[str]]) -> pa.Array:
     return pa.ListArray.from_arrays(offsets, pa.array(list(chain.from_iterable(rows)), pa.string()))
 
 
-def transcription_columns(phonemizer: Any, sentences: Sequence[Sequence[str]]) -> dict[str, pa.Array]:
+def transcription_columns(phonemizer: Any, sentences: Sequence[Sequence[str]],
+                          ticks: Callable[[Sequence[Sequence[str]]], Iterable[Sequence[str]]] | None = None
+                          ) -> dict[str, pa.Array]:
     """Transcribe tokenised sentences into the aligned ``tokens``, ``ipa``, ``romanized``, ``status``.
 
     Each sentence is transcribed whole (``phonemizer.transcribe(tokens)``), since readings depend on
@@ -54,8 +56,10 @@ def transcription_columns(phonemizer: Any, sentences: Sequence[Sequence[str]]) -
     Args:
         phonemizer: a :class:`~cjkv_phon.data.phonemize.base.Phonemizer` (``get_phonemizer``).
         sentences: one sequence of tokens per sentence.
+        ticks: wraps the iteration over ``sentences`` during transcription (build-data's progress
+            ticks); it must yield every sentence, in order.
     """
-    transcriptions = [phonemizer.transcribe(tokens) for tokens in sentences]
+    transcriptions = [phonemizer.transcribe(tokens) for tokens in (ticks(sentences) if ticks else sentences)]
     return {
         "tokens": list_column(sentences),
         "ipa": list_column([t.ipa for t in transcriptions]),

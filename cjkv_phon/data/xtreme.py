@@ -18,8 +18,9 @@ them silently:
 * ``lang:token\\ttag`` -- the raw Rahimi et al. (2019) PAN-X form, with a language prefix on every token;
 * ``token`` -- an unlabelled file (XTREME strips the test labels): the sentences get ``tags=None``.
 
-Anything else -- a missing or unknown tag, extra columns, a byte-order mark, a CR (CRLF line ends),
-bytes that are not UTF-8, an empty token or a token with whitespace inside -- is malformed: it raises
+Anything else -- a missing or unknown tag, extra columns, a control character, CR or byte-order mark
+anywhere (:mod:`~cjkv_phon.data.input_rules`), bytes that are not UTF-8, an empty token or a token
+with whitespace inside -- is malformed: it raises
 :class:`~cjkv_phon.errors.InputError` naming file, line and content, or, with ``skip_malformed``, the
 sentence that holds the line is dropped whole (so no sentence silently loses a token) and recorded.
 """
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from cjkv_phon.data.input_rules import char_problem
 from cjkv_phon.data.sentences import Sentence
 from cjkv_phon.errors import InputError
 from cjkv_phon.provenance import sha256_file
@@ -91,14 +93,21 @@ def decode_lines(path: Path) -> Iterator[tuple[int, str | None, bytes]]:
 
 
 def line_problem(text: str | None, line_no: int) -> str | None:
-    """Encoding-level problems shared by every text reader (TSV and CoNLL-U), or None."""
+    """Encoding-level problems shared by every text reader (TSV and CoNLL-U), or None.
+
+    The character rule (:func:`~cjkv_phon.data.input_rules.char_problem`) is the same on every line.
+    """
     if text is None:
         return "line is not valid UTF-8"
-    if line_no == 1 and text.startswith(BOM):
-        return "byte-order mark at the start of the file"
-    if "\r" in text:
-        return "carriage return in line (CRLF line ends?)"
-    return None
+    return char_problem(text)
+
+
+def ends_sentence(text: str | None, problem: str | None, skip_malformed: bool) -> bool:
+    """Whether a line ends the current sentence: a blank line, or under ``skip_malformed`` a line
+    that is blank but for a CR (a CRLF file), so skipping stays per sentence."""
+    if text is None or text.rstrip("\r") != "":
+        return False
+    return problem is None or skip_malformed
 
 
 def token_problem(token: str) -> str | None:
@@ -250,7 +259,7 @@ def read_xtreme_tsv(path: str | Path, *, task: str, lang: str, split: str,
         if max_sentences is not None and out.index >= max_sentences:
             break
         problem = line_problem(text, line_no)
-        if problem is None and text == "":
+        if ends_sentence(text, problem, skip_malformed):
             out.close()
             continue
         if problem is None:

@@ -50,6 +50,8 @@ class BuildDictConfig:
         pairs: ordered pairs such as ``zh-vi``; any of the 12 CJKV pairs.
         use_reverse: also pivot through the X-en files (union with en-X).
         keep_identical: keep pairs whose sides are the same word (Latin copies such as aaa -> aaa).
+        keep_noise: keep target words that are the English pivot word itself or are not in the target
+            language's orthography (高潮 -> orgasm; ``dictionary.orthography``).
         skip_malformed: skip and count malformed MUSE lines instead of failing.
         max_entries: keep only the N best-supported entries of each pair (small builds for tests
             and smoke runs: common words, not the alphabetically first ones); None keeps all.
@@ -64,6 +66,7 @@ class BuildDictConfig:
     pairs: tuple[str, ...] = ("zh-vi", "ja-ko")
     use_reverse: bool = False
     keep_identical: bool = False
+    keep_noise: bool = False
     skip_malformed: bool = False
     max_entries: int | None = None
     report: bool = False
@@ -219,8 +222,10 @@ def build_pair(cfg: BuildDictConfig, pair: str,
                transcriber: Transcriber) -> tuple[PairSummary, PivotDictionary, dict[str, Any]]:
     """Pivot, transcribe and write one pair; returns its summary, dictionary and parquet metadata."""
     src, tgt = parse_pair(pair)
+    noise: dict[str, int] = {}
     pivoted, files = pivot_pair(cfg.muse_dir, pair, use_reverse=cfg.use_reverse,
-                                skip_malformed=cfg.skip_malformed, keep_identical=cfg.keep_identical)
+                                skip_malformed=cfg.skip_malformed, keep_identical=cfg.keep_identical,
+                                keep_noise=cfg.keep_noise, stats=noise)
     if cfg.max_entries is not None:
         pivoted = best_supported(pivoted, cfg.max_entries)
     entries = transcribe_entries(pivoted, src, tgt, transcriber)
@@ -231,6 +236,7 @@ def build_pair(cfg: BuildDictConfig, pair: str,
         "muse": {m.path.name: {"sha256": m.sha256, "pairs": len(m.pairs), "skipped": m.skipped}
                  for m in files},
         "muse_scripts": _muse_scripts(files),
+        "noise_filter": noise,
         "versions": {"tools": package_versions(_TOOLS), "phonemizers": transcriber.versions([src, tgt])},
         "git_commit": git_commit(),
     }

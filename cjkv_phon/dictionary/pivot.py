@@ -9,6 +9,12 @@ MUSE's CJKV sides contain many Latin-script words copied from English (``aachene
 pivot yields identity pairs (``aaa`` -> ``aaa``): about half of zh-vi. They translate nothing and would
 only spend the code-switching ratio on no-ops, so they are dropped unless ``keep_identical`` is set
 (compared case-insensitively; the count is logged).
+
+The same copies make a non-identical kind of noise: 高潮 -> ``orgasm``, whose target side is the English
+pivot word itself, or any target word not written in the target language's orthography
+(``orthography.in_orthography``). Those are dropped too unless ``keep_noise`` is set; the counts of
+each rule are logged and, with ``stats``, returned to the caller (build-dict stores them in the
+parquet metadata under ``noise_filter``).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from pathlib import Path
 from typing import Iterable
 
 from cjkv_phon.dictionary.muse import MuseFile, muse_path, read_muse
+from cjkv_phon.dictionary.orthography import in_orthography
 from cjkv_phon.schema import LANGS
 
 log = logging.getLogger(__name__)
@@ -72,14 +79,19 @@ def _english_index(files: Iterable[MuseFile], lang: str) -> dict[str, set[str]]:
 
 
 def pivot(source_files: Iterable[MuseFile], target_files: Iterable[MuseFile],
-          source_lang: str, target_lang: str, *, keep_identical: bool = False) -> list[PivotEntry]:
+          source_lang: str, target_lang: str, *, keep_identical: bool = False, keep_noise: bool = False,
+          stats: dict[str, int] | None = None) -> list[PivotEntry]:
     """Join two languages' English dictionaries on the English word.
 
     Args:
         source_files: en-S (and optionally S-en) files.
         target_files: en-T (and optionally T-en) files.
         source_lang, target_lang: S and T, checked against the files' names.
-        keep_identical: keep pairs whose two sides are the same word (see module doc).
+        keep_identical: keep pairs whose two sides are the same word (see module doc); such a Latin copy
+            is usually also its own English pivot, so it survives only with ``keep_noise`` too.
+        keep_noise: keep target words equal to their English pivot or outside the target orthography.
+        stats: if given, filled with the number of pairs each rule dropped (``identical``,
+            ``target_is_pivot``, ``target_not_in_orthography``) and the pairs before and after.
 
     Returns:
         Deduplicated entries sorted by source, then descending support, then target (deterministic).
@@ -91,11 +103,27 @@ def pivot(source_files: Iterable[MuseFile], target_files: Iterable[MuseFile],
         for s in by_en_src[english]:
             for t in by_en_tgt[english]:
                 links[(s, t)].add(english)
+    counts = {"pairs_pivoted": len(links), "identical": 0, "target_is_pivot": 0,
+              "target_not_in_orthography": 0}
     if not keep_identical:
         identical = [k for k in links if k[0].lower() == k[1].lower()]
         for k in identical:
             del links[k]
+        counts["identical"] = len(identical)
         log.info("%s-%s: dropped %d identical pairs", source_lang, target_lang, len(identical))
+    if not keep_noise:
+        is_pivot = [k for k, pivots in links.items() if k[1].lower() in {e.lower() for e in pivots}]
+        for k in is_pivot:
+            del links[k]
+        foreign = [k for k in links if not in_orthography(target_lang, k[1])]
+        for k in foreign:
+            del links[k]
+        counts["target_is_pivot"], counts["target_not_in_orthography"] = len(is_pivot), len(foreign)
+        log.info("%s-%s: dropped %d pairs whose target is the English pivot and %d whose target is not "
+                 "in %s orthography", source_lang, target_lang, len(is_pivot), len(foreign), target_lang)
+    counts["pairs_kept"] = len(links)
+    if stats is not None:
+        stats.update(counts)
     entries = [PivotEntry(s, t, tuple(sorted(pivots))) for (s, t), pivots in links.items()]
     entries.sort(key=lambda e: (e.source, -e.support, e.target))
     return entries
@@ -114,7 +142,8 @@ def pivot_files(muse_dir: str | Path, source_lang: str, target_lang: str,
 
 def pivot_pair(muse_dir: str | Path, pair: str, *, use_reverse: bool = False,
                skip_malformed: bool = False,
-               keep_identical: bool = False) -> tuple[list[PivotEntry], tuple[MuseFile, ...]]:
+               keep_identical: bool = False, keep_noise: bool = False,
+               stats: dict[str, int] | None = None) -> tuple[list[PivotEntry], tuple[MuseFile, ...]]:
     """Read the MUSE files for ``pair`` (e.g. ``"zh-vi"``) and pivot them (options as in :func:`pivot`).
 
     Returns:
@@ -127,7 +156,8 @@ def pivot_pair(muse_dir: str | Path, pair: str, *, use_reverse: bool = False,
     src_paths, tgt_paths = pivot_files(muse_dir, src, tgt, use_reverse)
     src_files = tuple(read_muse(p, skip_malformed=skip_malformed) for p in src_paths)
     tgt_files = tuple(read_muse(p, skip_malformed=skip_malformed) for p in tgt_paths)
-    entries = pivot(src_files, tgt_files, src, tgt, keep_identical=keep_identical)
+    entries = pivot(src_files, tgt_files, src, tgt, keep_identical=keep_identical, keep_noise=keep_noise,
+                    stats=stats)
     if not entries:
         names = ", ".join(p.name for p in (*src_paths, *tgt_paths))
         raise ValueError(f"pivot {pair} is empty: {names} share no English word")

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, fields, replace
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import pyarrow as pa
 import torch
@@ -134,10 +134,13 @@ class Collator:
         max_subwords: the per-sequence budget, specials included.
         max_phoneme_pieces: cap on the pieces of one token's transcription (a long Vietnamese
             syllable in IPA is ~6 pieces; the cap bounds ``P`` against pathological strings).
+        phoneme_encoder: ``(transcription, language) -> ids`` for the phonemic input, e.g. a
+            ``phoneme_symbols.SegmentEncoder``; None = the tokenizer's pieces of the transcription.
     """
 
     def __init__(self, tokenizer, labels: Sequence[str], max_subwords: int,
-                 max_phoneme_pieces: int = 16) -> None:
+                 max_phoneme_pieces: int = 16,
+                 phoneme_encoder: Callable[[str, str], list[int]] | None = None) -> None:
         self.tokenizer = tokenizer
         self.labels = tuple(labels)
         self.label_ids = {lab: i for i, lab in enumerate(self.labels)}
@@ -147,6 +150,11 @@ class Collator:
         self.pad_id = tokenizer.pad_token_id
         self.unk_id = tokenizer.unk_token_id
         self._cache: dict[str, list[int]] = {}
+        self.phoneme_encoder = phoneme_encoder
+
+    def phoneme_ids(self, text: str, lang: str) -> list[int]:
+        """Ids of one token's transcription: the phoneme encoder's, or the tokenizer's pieces."""
+        return self.phoneme_encoder(text, lang) if self.phoneme_encoder is not None else self.pieces(text)
 
     def pieces(self, text: str) -> list[int]:
         """Subword ids of one token (never empty: ``[unk]`` when the tokenizer yields nothing)."""
@@ -162,7 +170,8 @@ class Collator:
         seqs = [self._subwords(ex) for ex in examples]
         s = max(len(ids) for ids, _ in seqs)
         w = max(len(ex.tokens) for ex in examples)
-        phon = [[self.pieces(p)[: self.max_phoneme_pieces] for p in ex.phonemes] for ex in examples]
+        phon = [[self.phoneme_ids(p, lang)[: self.max_phoneme_pieces] for p, lang in zip(ex.phonemes, ex.langs)]
+                for ex in examples]
         p = max(len(x) for sent in phon for x in sent)
         input_ids = torch.full((b, s), self.pad_id, dtype=torch.long)
         word_index = torch.full((b, s), -1, dtype=torch.long)
@@ -266,10 +275,12 @@ def rejoin(chunks: Sequence[Example], predictions: Sequence[Sequence[str]]) -> d
 
 
 def code_switch_examples(examples: Sequence[Example], collator: Collator, dictionary, lang: str,
-                         target_lang: str, ratio: float, rng: random.Random) -> list[Example]:
+                         target_lang: str, ratio: float, rng: random.Random,
+                         phonemes: str = "ipa") -> list[Example]:
     """Code-switch each example with the pivot dictionary, then split to the subword budget.
 
-    Switched tokens get the dictionary's transcription and ``target_lang`` as their language; tags
+    Switched tokens get the dictionary's transcription of the run's kind (``phonemes``: its IPA, or
+    its Romanization for PhoneXL-Romanized) and ``target_lang`` as their language; tags
     follow the switched spans (``dictionary.codeswitch.code_switch``). Called by systems in
     ``prepare``, i.e. afresh every step. An example keeps its id, so its chunks stay recognisable.
 
@@ -281,10 +292,14 @@ def code_switch_examples(examples: Sequence[Example], collator: Collator, dictio
         lang, target_lang: the examples' language and the language switched into.
         ratio: probability that each label-safe dictionary span is switched (``r``).
         rng: the step's random stream.
+        phonemes: ``"ipa"`` or ``"romanized"``, the kind the examples carry (``TrainConfig.phonemes``).
     """
+    if phonemes not in ("ipa", "romanized"):
+        raise ValueError(f"unknown phonemes {phonemes!r}; valid: ipa, romanized")
     out = []
     for ex in examples:
         sw = code_switch(ex.tokens, ex.phonemes, ex.phonemes, ex.tags, lang, dictionary, ratio, rng,
                          target_lang=target_lang)
-        out.append(replace(ex, tokens=sw.tokens, phonemes=sw.ipa, langs=sw.langs, tags=sw.tags))
+        out.append(replace(ex, tokens=sw.tokens, phonemes=sw.romanized if phonemes == "romanized" else sw.ipa,
+                           langs=sw.langs, tags=sw.tags))
     return split_examples(out, collator)

@@ -57,6 +57,8 @@ class TrainConfig:
     mu: float | None = None
     r: float | None = None
     use_crf: bool = True
+    task_loss_norm: str = "token"      # CRF loss per token (Table 5's scale) | sentence (before issue 13)
+    phoneme_units: str = "pieces"      # PE symbols: tokenizer pieces | segments (panphon, unified tones)
     # optimisation
     lr: float = 2e-5
     head_lr: float | None = None       # lr of the layers added on the backbone (head, CRF, LE); None = lr
@@ -91,6 +93,13 @@ class TrainConfig:
             raise ValueError(f"source and target language are both {self.source_lang!r}")
         if self.phonemes not in PHONEMES:
             raise ValueError(f"unknown phonemes {self.phonemes!r}; valid: {', '.join(PHONEMES)}")
+        if self.task_loss_norm not in ("token", "sentence"):
+            raise ValueError(f"unknown task_loss_norm {self.task_loss_norm!r}; valid: token, sentence")
+        if self.phoneme_units not in ("pieces", "segments"):
+            raise ValueError(f"unknown phoneme_units {self.phoneme_units!r}; valid: pieces, segments")
+        if self.phoneme_units == "segments" and self.phonemes != "ipa":
+            raise ValueError("phoneme_units 'segments' segments IPA: it needs phonemes 'ipa', got "
+                             f"{self.phonemes!r}")
         for name in ("alpha", "beta", "gamma"):
             v = getattr(self, name)
             if v is not None and v < 0:

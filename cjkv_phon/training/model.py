@@ -45,7 +45,10 @@ FILTER mix or fuse hidden states between layers.
 from __future__ import annotations
 
 import math
+import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 import torch
 from torch import nn
@@ -58,6 +61,8 @@ from cjkv_phon.training.pooling import broadcast_to_subwords, mean_pool
 
 # CLIP's initial temperature 0.07, stored as log(1/T) so the learnt scale exp(log_scale) stays positive.
 INITIAL_LOG_SCALE = math.log(1 / 0.07)
+# How the CRF task loss is normalised (see PhoneXLModel): per token, or per sentence (before issue 13).
+TASK_LOSS_NORMS = ("token", "sentence")
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,23 @@ class ModelSettings:
     use_crf: bool = True
     with_mlm_head: bool = True
     pe_gate: bool = False
+
+
+@contextmanager
+def component_rng(seed: int | None, name: str) -> Iterator[None]:
+    """Initialise one model component from its own seed, ``(seed, crc32(name))``, leaving torch's global
+    RNG as it was; ``seed=None`` draws from the global RNG as plain PyTorch would.
+
+    Why: optional steps before the model is built (the IPA vocabulary extension, another system's
+    extra module) consume the global RNG, so two systems run with one seed would otherwise start
+    with different classifier / CRF weights and a "paired by seed" comparison would not be paired.
+    """
+    if seed is None:
+        yield
+        return
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed((seed * 1_000_003 + zlib.crc32(name.encode())) % 2**63)
+        yield
 
 
 class MLMHead(nn.Module):
@@ -108,24 +130,38 @@ class PhoneXLModel(nn.Module):
             already extended (``vocab.extend_vocab``) if wanted.
         labels: tag names in id order; IOB2 label sets get CRF transition constraints.
         settings: which additions are on.
+        task_loss_norm: ``token`` (default): the CRF NLL summed over the batch and divided by its
+            number of tokens, the scale of the released code's token-mean cross-entropy (~1.9 at step
+            0), for which the paper's Table 5 alpha/beta/gamma were tuned; ``sentence``: the mean
+            per-sentence NLL (~20x larger on PAN-X zh, so the auxiliary weights act ~20x weaker).
+        init_seed: seeds every added component (LE, classifier, CRF, MLM head) from its own
+            generator (``component_rng``), so two systems with one seed share every common initial
+            weight whatever ran before; None = torch's global RNG.
     """
 
     def __init__(self, backbone: nn.Module, labels: tuple[str, ...] | list[str],
-                 settings: ModelSettings) -> None:
+                 settings: ModelSettings, init_seed: int | None = None, task_loss_norm: str = "token") -> None:
         super().__init__()
+        if task_loss_norm not in TASK_LOSS_NORMS:
+            raise ValueError(f"unknown task_loss_norm {task_loss_norm!r}; valid: {', '.join(TASK_LOSS_NORMS)}")
+        self.task_loss_norm = task_loss_norm
         self.backbone = backbone
         self.settings = settings
         self.labels = tuple(labels)
         cfg = backbone.config
         h = cfg.hidden_size
-        self.language_embeddings = nn.Embedding(len(LANG_IDS), h)
+        with component_rng(init_seed, "language_embeddings"):
+            self.language_embeddings = nn.Embedding(len(LANG_IDS), h)
         nn.init.zeros_(self.language_embeddings.weight)                     # identity at start
         self.dropout = nn.Dropout(cfg.hidden_dropout_prob)
-        self.classifier = nn.Linear(h, len(self.labels))
-        self.crf = CRF(len(self.labels), *bio_constraints(self.labels)) if settings.use_crf else None
+        with component_rng(init_seed, "classifier"):
+            self.classifier = nn.Linear(h, len(self.labels))
+        with component_rng(init_seed, "crf"):
+            self.crf = CRF(len(self.labels), *bio_constraints(self.labels)) if settings.use_crf else None
         eps = getattr(cfg, "layer_norm_eps", 1e-12)
-        self.mlm_head = (MLMHead(h, self.word_embeddings.num_embeddings, eps) if settings.with_mlm_head
-                         else None)
+        with component_rng(init_seed, "mlm_head"):
+            self.mlm_head = (MLMHead(h, self.word_embeddings.num_embeddings, eps) if settings.with_mlm_head
+                             else None)
         self.log_scale = nn.Parameter(torch.tensor(INITIAL_LOG_SCALE))
         self.pe_gate = nn.Parameter(torch.zeros(())) if settings.pe_gate else None
 
@@ -213,9 +249,11 @@ class PhoneXLModel(nn.Module):
         return self.classifier(self.dropout(word_vectors))
 
     def task_loss(self, emissions: torch.Tensor, tags: torch.Tensor, word_mask: torch.Tensor) -> torch.Tensor:
-        """Mean per-sentence CRF negative log-likelihood, or token-mean cross-entropy without a CRF."""
+        """CRF negative log-likelihood per token (or per sentence, ``task_loss_norm``), or token-mean
+        cross-entropy without a CRF."""
         if self.crf is not None:
-            return self.crf.nll(emissions, tags, word_mask, reduction="mean")
+            reduction = "token_mean" if self.task_loss_norm == "token" else "mean"
+            return self.crf.nll(emissions, tags, word_mask, reduction=reduction)
         return F.cross_entropy(emissions.float().reshape(-1, emissions.shape[-1]),
                                tags.masked_fill(~word_mask, IGNORE).reshape(-1), ignore_index=IGNORE)
 

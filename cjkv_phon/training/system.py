@@ -110,8 +110,10 @@ class System(ABC):
                              use_crf=self.cfg.use_crf, with_mlm_head=False)
 
     def build_model(self, backbone: torch.nn.Module) -> PhoneXLModel:
-        """The model for this method on ``backbone`` (vocabulary already extended)."""
-        return PhoneXLModel(backbone, self.collator.labels, self.model_settings())
+        """The model for this method on ``backbone`` (vocabulary already extended); its added components
+        are initialised from ``cfg.seed`` alone (``model.component_rng``), the same for every system."""
+        return PhoneXLModel(backbone, self.collator.labels, self.model_settings(), init_seed=self.cfg.seed,
+                            task_loss_norm=self.cfg.task_loss_norm)
 
     def stages(self) -> list[Stage]:
         """Training stages in order; one stage of ``cfg.epochs`` epochs by default."""

@@ -60,12 +60,15 @@ from cjkv_phon.training.model import PhoneXLModel
 from cjkv_phon.training.results import build_record, run_config_hash, write_predictions, write_results
 from cjkv_phon.training.system import Stage, System
 from cjkv_phon.training.systems import SYSTEMS  # importing the package registers every system
+from cjkv_phon.training.phoneme_symbols import SegmentEncoder, segment_inventory
 from cjkv_phon.training.vocab import extend_vocab, phoneme_symbols
+from cjkv_phon.training.vocab_sources import zero_shot_transcriptions
 
 log = logging.getLogger(__name__)
 
 EVAL_SETS = (("source", "dev"), ("source", "test"), ("target", "dev"), ("target", "test"))
-NO_DECAY = ("bias", "LayerNorm.weight", "norm.weight", "layer_norm.weight", "language_embeddings", "pe_gate")
+NO_DECAY = ("bias", "LayerNorm.weight", "norm.weight", "layer_norm.weight", "language_embeddings", "pe_gate",
+            "log_scale")
 
 
 @dataclass
@@ -116,7 +119,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     per_step = cfg.batch_size * cfg.grad_accum * accelerator.num_processes
     steps_per_epoch = math.ceil(len(train_examples) / per_step)
     total_steps = steps_per_epoch * sum(stage.epochs for stage in stages)
-    optimizer = torch.optim.AdamW(param_groups(model, cfg.weight_decay, cfg.head_lr), lr=cfg.lr)
+    optimizer = make_optimizer(model, cfg, accelerator.device)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * total_steps), total_steps)
     state = load_checkpoint(run_dir, cfg, model, optimizer, scheduler)
 
@@ -180,6 +183,11 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
                "eval_sentences_per_s": round(n_eval / max(eval_s, 1e-9), 2)}
     record = build_record(cfg, metrics, timings, accelerator.device)
     record["history"] = state.history
+    record["selection"] = selection_record(cfg, state, steps_per_epoch, total_steps)
+    record["loss_normalisation"] = LOSS_NORMALISATION[cfg.task_loss_norm if cfg.use_crf else "ce"]
+    if system.uses_phonemes and cfg.use_pe:
+        record["phoneme_vocabulary"] = {"units": cfg.phoneme_units, "extend_vocab": cfg.extend_vocab,
+                                        "symbols_from": symbol_sources(cfg)}
     if accelerator.is_main_process:
         write_results(run_dir, record)
     accelerator.wait_for_everyone()
@@ -194,9 +202,17 @@ def build_run(cfg: TrainConfig) -> tuple[RunData, Collator, System, torch.nn.Mod
     every = [ex for exs in (data.train, *data.evals.values()) for ex in exs]
     corpus = [" ".join(ex.tokens) for ex in every] if cfg.backbone in TINY_BACKBONES else []
     backbone = load_backbone(cfg.backbone, corpus)
-    if system_cls.uses_phonemes and cfg.use_pe and cfg.extend_vocab:
-        extend_vocab(backbone.tokenizer, backbone.model, phoneme_symbols(ex.phonemes for ex in every))
-    collator = Collator(backbone.tokenizer, LABELS[cfg.task], cfg.max_subwords)
+    encoder = None
+    if system_cls.uses_phonemes and cfg.use_pe:
+        # Symbols come only from what a zero-shot run may see, never from a test split (vocab_sources).
+        seen, _ = zero_shot_transcriptions(cfg.data_dir, cfg.task, cfg.target_lang, cfg.phonemes,
+                                           data.train, data.evals[("source", "dev")])
+        if cfg.phoneme_units == "segments":
+            encoder = SegmentEncoder.build(backbone.tokenizer, backbone.model, segment_inventory(seen),
+                                           seed=cfg.seed, extend=cfg.extend_vocab)
+        elif cfg.extend_vocab:
+            extend_vocab(backbone.tokenizer, backbone.model, phoneme_symbols(p for p, _ in seen), seed=cfg.seed)
+    collator = Collator(backbone.tokenizer, LABELS[cfg.task], cfg.max_subwords, phoneme_encoder=encoder)
     dictionary = load_dictionary(cfg) if system_cls.needs_dictionary(cfg) else None
     return data, collator, system_cls(cfg, collator, dictionary), backbone.model
 
@@ -244,7 +260,8 @@ def _step_seed(seed: int, step: int, process: int) -> int:
 
 
 def _seed_everything(seed: int) -> None:
-    """Seed python, numpy and torch (model init, e.g. the new head, draws from torch's global RNG)."""
+    """Seed python, numpy and torch. The added head does NOT depend on this: each of its components
+    is seeded from ``cfg.seed`` alone (``model.component_rng``), whatever ran since."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -273,10 +290,65 @@ def _micro_batches(order: np.ndarray, i: int, cfg: TrainConfig, accelerator: Acc
     return out
 
 
+LOSS_NORMALISATION = {
+    "token": "task: CRF NLL per token (summed over the batch / its tokens; the scale of token-mean CE, "
+             "for which Table 5's alpha/beta/gamma were tuned)",
+    "sentence": "task: CRF NLL per sentence (mean over the batch's sentences; ~20x the token-mean scale)",
+    "ce": "task: token-mean softmax cross-entropy (no CRF)",
+}
+
+
+def symbol_sources(cfg: TrainConfig) -> list[str]:
+    """The splits the run's phoneme symbols were chosen from (``vocab_sources``), for results.json."""
+    target_train = Path(cfg.data_dir) / cfg.task / cfg.target_lang / "train.parquet"
+    return ["source-train", "source-dev"] + (["target-train (unlabelled)"] if target_train.is_file() else [])
+
+
+def evaluation_steps(cfg: TrainConfig, steps_per_epoch: int, total_steps: int) -> list[int]:
+    """The steps after which source dev is evaluated (the same rule as the training loop)."""
+    out = []
+    for step in range(1, total_steps + 1):
+        end_of_epoch = step % steps_per_epoch == 0
+        if (cfg.eval_every and step % cfg.eval_every == 0) or step == total_steps or (
+                not cfg.eval_every and end_of_epoch):
+            out.append(step)
+    return out
+
+
+def selection_record(cfg: TrainConfig, state: TrainState, steps_per_epoch: int,
+                     total_steps: int) -> dict[str, Any]:
+    """What model selection did: the final weights are those of the best source-dev evaluation.
+
+    Early stopping can only fire when the schedule has more than ``patience`` evaluations; with fewer
+    (e.g. one per epoch, 2 epochs, patience 2) selection is just "best of the evaluations".
+    """
+    planned = evaluation_steps(cfg, steps_per_epoch, total_steps)
+    best = max(state.history, key=lambda h: h["source_dev_f1"]) if state.history else None
+    return {"rule": "best source-dev F1 over the evaluations; the target side never selects",
+            "planned_evaluations": len(planned), "evaluations": len(state.history),
+            "patience": cfg.patience, "early_stopping_possible": len(planned) > cfg.patience,
+            # "stopped early" = training steps were skipped (patience running out at the last
+            # evaluation skips nothing)
+            "stopped_early": state.stopped_early and state.step < total_steps,
+            "best_step": best["step"] if best else None}
+
+
+def make_optimizer(model: torch.nn.Module, cfg: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
+    """AdamW over ``param_groups`` with the fused kernel on CPU and CUDA.
+
+    The default (for-loop) kernel is the slow one on the CPU: one step over e5-small's 250k x 384 table
+    takes 0.85 s there against 0.05 s fused (``benchmarks/bench_optimizer.py``, one thread).
+    """
+    fused = torch.device(device).type in ("cpu", "cuda")
+    return torch.optim.AdamW(param_groups(model, cfg.weight_decay, cfg.head_lr), lr=cfg.lr,
+                             fused=fused or None)
+
+
 def param_groups(model: torch.nn.Module, weight_decay: float,
                  head_lr: float | None = None) -> list[dict[str, Any]]:
-    """AdamW groups: no weight decay on biases, LayerNorm weights, the language embeddings and the PE gate
-    (decay would pull them back towards their zero initialisation, i.e. towards switching them off).
+    """AdamW groups: no weight decay on biases, LayerNorm weights, the language embeddings, the PE gate
+    (decay would pull them back towards their zero initialisation, i.e. towards switching them off)
+    and the L_align temperature ``log_scale`` (decay would pull log(1/T) to 0, i.e. T towards 1).
 
     With ``head_lr``, the parameters added on top of the pretrained backbone (classifier, CRF transitions,
     language embeddings, PE gate, MLM head, temperature) get their own learning rate: at 2e-5 a freshly initialised

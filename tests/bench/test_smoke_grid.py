@@ -48,8 +48,14 @@ def test_every_system_finishes(smoke):
         assert record["bench"]["resources"] == spec.variant.resources
         for side in ("source", "target"):
             for split in ("dev", "test"):
-                f1 = record["metrics"][side][split]["f1"]
-                assert math.isfinite(f1) and 0.0 <= f1 <= 100.0, (spec.bench_id, side, split)
+                m = record["metrics"][side][split]
+                assert math.isfinite(m["f1"]) and 0.0 <= m["f1"] <= 100.0, (spec.bench_id, side, split)
+                p, r = m["precision"], m["recall"]
+                assert m["f1"] == pytest.approx(2 * p * r / (p + r) if p + r else 0.0, abs=0.02), spec.bench_id
+        # The final weights are the selected ones: source dev scores what the best evaluation scored.
+        best = max(h["source_dev_f1"] for h in record["history"])
+        assert record["metrics"]["source"]["dev"]["f1"] == pytest.approx(best, abs=1e-6), spec.bench_id
+        assert record["selection"]["best_step"] in {h["step"] for h in record["history"]}
 
 
 def test_rerun_skips_and_leaderboard_reads(smoke):

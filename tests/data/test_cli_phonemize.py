@@ -98,6 +98,7 @@ def test_datasets_folder_input(tmp_path: Path) -> None:
     ("bad.jsonl", b'{"text": "a"}\n{"text": \n', "bad.jsonl:2: not JSON"),
     ("space.jsonl", b'{"tokens": ["a"]}\n\n{"tokens": ["b c"]}\n', "space.jsonl:3: tokens: token 0 contains whitespace"),
     ("cols.jsonl", b'{"sentence": "a"}\n', "no 'text' column (columns: sentence)"),
+    ("nul.jsonl", b'{"tokens": ["a", "b\\u0000"]}\n', "nul.jsonl:1: tokens: token 1: control character NUL"),
 ])
 def test_bad_input_names_file_line_value_and_writes_nothing(tmp_path: Path, name: str, content: bytes,
                                                             message: str) -> None:

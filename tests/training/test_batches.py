@@ -101,3 +101,41 @@ def test_code_switching_redraws_every_step_and_labels_follow(built_data, diction
     batch = collator.collate(draws[0])
     assert (batch.lang_ids[batch.word_mask] == LANG_IDS["vi"]).any()
     assert torch.all(batch.attention_mask.sum(1) <= 8)
+
+
+def _chunks(tags):
+    """Entity types in order (seqeval's reading of IOB2)."""
+    from seqeval.metrics.sequence_labeling import get_entities
+    return [t for t, _, _ in get_entities(list(tags))]
+
+
+@pytest.mark.parametrize("phonemes", ["ipa", "romanized"])
+def test_switched_labels_keep_the_iob_structure_and_the_runs_transcription_kind(
+        built_data, dictionary_dir, collator, phonemes):
+    from cjkv_phon.training.trainer import repair_iob
+    from dataclasses import replace as dc_replace
+
+    dictionary = PivotDictionary.load(dictionary_dir / "zh-vi.parquet")
+    side = {"ipa": lambda e: e.target.ipa, "romanized": lambda e: e.target.romanized}[phonemes]
+    vi_forms = {p for e in dictionary.entries for p in side(e)}
+    examples = [dc_replace(ex, tags=repair_iob(ex.tags))
+                for ex in read_examples(built_data, "panx", "zh", "train", n=40, phonemes=phonemes)]
+    one_chunk = Collator(collator.tokenizer, PANX_LABELS, max_subwords=512)   # no splitting: whole sentences
+    switched = code_switch_examples(examples, one_chunk, dictionary, "zh", "vi", 1.0, random.Random(0),
+                                    phonemes=phonemes)
+    assert len(switched) == len(examples)
+    n_switched = 0
+    for before, after in zip(examples, switched):
+        assert after.id == before.id
+        # Well-formed IOB2: every I-X continues a B-X or I-X ...
+        for prev, tag in zip(("O",) + after.tags, after.tags):
+            if tag.startswith("I-"):
+                assert prev[2:] == tag[2:] and prev != "O", (after.id, after.tags)
+        # ... and the entities are the same ones, in the same order, whatever their new lengths.
+        assert _chunks(after.tags) == _chunks(before.tags), after.id
+        inserted = [p for p, lang in zip(after.phonemes, after.langs) if lang == "vi"]
+        n_switched += len(inserted)
+        assert all(p in vi_forms for p in inserted), (phonemes, inserted)
+    assert n_switched > 20
+    entities = [c for ex in switched for c in _chunks(ex.tags)]
+    assert len(entities) > 5                                   # the check above covered real entities

@@ -33,4 +33,4 @@ def test_cli_train_writes_results_with_every_key(built_data, dictionary_dir, tin
 
 def test_cli_train_rejects_a_bad_pair_as_a_usage_error():
     result = CliRunner().invoke(app, ["train", "--pair", "zhvi"])
-    assert result.exit_code == 2 and "--pair must look like zh-vi" in result.output
+    assert result.exit_code == 2 and "unknown pair 'zhvi'; valid: zh-ja," in result.output

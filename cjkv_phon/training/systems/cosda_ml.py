@@ -31,7 +31,7 @@ class CosdaML(System):
 
     def prepare(self, examples: Sequence[Example], rng: random.Random, stage: Stage) -> TrainBatch:
         switched = code_switch_examples(examples, self.collator, self.dictionary, self.cfg.source_lang,
-                                        self.cfg.target_lang, self.cfg.r, rng)
+                                        self.cfg.target_lang, self.cfg.r, rng, self.cfg.phonemes)
         return TrainBatch({"main": self.collator.collate(switched)})
 
     def losses(self, model: PhoneXLModel, batch: TrainBatch, step: int,

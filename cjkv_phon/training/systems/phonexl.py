@@ -147,7 +147,7 @@ class PhoneXL(System):
         if self.cfg.gamma > 0:
             views["switched"] = self.collator.collate(code_switch_examples(
                 examples, self.collator, self.dictionary, self.cfg.source_lang, self.cfg.target_lang,
-                self.cfg.r, rng))
+                self.cfg.r, rng, self.cfg.phonemes))
         return TrainBatch(views)
 
     def losses(self, model: PhoneXLModel, batch: TrainBatch, step: int,
