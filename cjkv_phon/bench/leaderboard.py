@@ -12,11 +12,19 @@ same backbone and the same side of the comparison, ours or the paper's). Our bac
 paper's, so our absolute F1 is not comparable with theirs; the gain over plain fine-tuning is.
 Formats: ``md`` and ``tex`` render those tables; ``csv`` is one line per cell (for further analysis).
 Std is the sample standard deviation (n − 1), 0 for a single seed; the paper does not say which it used.
+
+Significance (``significance.py``): for each of our (system, backbone, target cell) on the test split,
+against ``finetune`` on the same backbone, the paired bootstrap over test sentences pooled over seeds
+(Δ with its 95% interval and p) and ASO's ε_min across seeds. Md and tex add a section with one line per
+comparison, csv adds columns to the target test lines, the plot adds a row of Δ panels with the intervals
+drawn. Runs recorded before per-sentence counts existed get "n/a" for the bootstrap (ASO needs only the
+per-seed F1, so it is there from two shared seeds on).
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import logging
@@ -28,9 +36,11 @@ from typing import Iterable
 
 from cjkv_phon.bench.paper import PAPER_BACKBONES, PaperCell, load_paper
 from cjkv_phon.bench.runner import backbone_slug
+from cjkv_phon.bench.significance import Comparison, SignificanceConfig, compare
 from cjkv_phon.bench.variants import load_variants
 from cjkv_phon.errors import InputError
 from cjkv_phon.schema import PAPER_PAIRS, TASKS
+from cjkv_phon.training.sentence_scores import read_counts
 
 log = logging.getLogger(__name__)
 FORMATS: tuple[str, ...] = ("md", "csv", "tex")
@@ -78,7 +88,8 @@ def load_results(results_dir: str | Path) -> list[dict]:
     """Every results record under ``results_dir`` (recursively), checked for the keys we read.
 
     Raises:
-        InputError: a ``results.json`` is not JSON or lacks a needed key (named with the file).
+        InputError: a ``results.json`` is not JSON, lacks a needed key, or has per-sentence counts
+            that do not parse or do not line up (named with the file).
     """
     records = []
     for path in sorted(Path(results_dir).rglob("results.json")):
@@ -89,6 +100,12 @@ def load_results(results_dir: str | Path) -> list[dict]:
         missing = [k for k in _NEEDED_KEYS if k not in record]
         if missing:
             raise InputError("results record lacks keys", path, None, missing)
+        for side, splits in record.get("sentence_counts", {}).items():
+            for split in splits:
+                try:
+                    read_counts(record, side, split)
+                except ValueError as exc:
+                    raise InputError(str(exc), path) from None
         records.append(record)
     log.info("read %d results records under %s", len(records), results_dir)
     return records
@@ -118,13 +135,69 @@ def _row_of(variant: str, backbone: str, records: list[dict]) -> Row:
                {c: Stat.of([f1 for _, f1 in v], [seed for seed, _ in v]) for c, v in values.items()})
 
 
-def our_rows(records: list[dict]) -> list[Row]:
-    """Group records by (variant, backbone); a record without a bench block counts as its system."""
+def _groups(records: list[dict]) -> dict[tuple[str, str], list[dict]]:
+    """Records by (variant, backbone); a record without a bench block counts as its system."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for record in records:
         variant = record.get("bench", {}).get("variant", record["system"])
         groups.setdefault((variant, backbone_slug(str(record["backbone"]))), []).append(record)
-    return [_row_of(variant, backbone, recs) for (variant, backbone), recs in sorted(groups.items())]
+    return groups
+
+
+def our_rows(records: list[dict]) -> list[Row]:
+    """Our rows: one per (variant, backbone), each cell averaged over its seeds."""
+    return [_row_of(variant, backbone, recs) for (variant, backbone), recs in sorted(_groups(records).items())]
+
+
+SigKey = tuple[str, str, str, str, str]      # (variant, backbone, task, pair, split)
+
+
+def _target_runs(records: list[dict], split: str) -> dict[tuple[str, str], dict[int, tuple[float, object]]]:
+    """(task, pair) -> seed -> (target F1, per-sentence counts or None) for one variant's records."""
+    out: dict[tuple[str, str], dict[int, tuple[float, object]]] = {}
+    for record in records:
+        f1 = record["metrics"].get("target", {}).get(split, {}).get("f1")
+        if f1 is None:
+            continue
+        where = f"{record.get('run_id', '?')} ({record.get('bench', {}).get('variant', record['system'])})"
+        pair = f"{record['source_lang']}-{record['target_lang']}"
+        out.setdefault((record["task"], pair), {})[int(record["seed"])] = (
+            float(f1), read_counts(record, "target", split, where))
+    return out
+
+
+def comparisons(records: list[dict], config: SignificanceConfig = SignificanceConfig(),
+                split: str = "test") -> dict[SigKey, Comparison]:
+    """Both significance tests for every (variant, backbone, task, pair) of ours that has a
+    ``finetune`` run on the same backbone and cell, on the target side of ``split``."""
+    groups = _groups(records)
+    out: dict[SigKey, Comparison] = {}
+    for (variant, backbone), recs in sorted(groups.items()):
+        if variant == BASELINE or (BASELINE, backbone) not in groups:
+            continue
+        base = _target_runs(groups[(BASELINE, backbone)], split)
+        for (task, pair), runs in sorted(_target_runs(recs, split).items()):
+            if (task, pair) in base:
+                key = (variant, backbone, task, pair, split)
+                out[key] = compare(runs, base[(task, pair)], (backbone, variant, task, pair, split), config,
+                                   BASELINE)
+    return out
+
+
+_CACHE: dict[tuple, dict[SigKey, Comparison]] = {}
+
+
+def cached_comparisons(results_dir: str | Path, records: list[dict], config: SignificanceConfig,
+                       split: str = "test") -> dict[SigKey, Comparison]:
+    """``comparisons`` memoised on the results files' (path, size, mtime) and the config: the tables
+    and the plot of one ``cjkv leaderboard`` call pay for ASO (~2 s a comparison) once."""
+    stamp = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns)
+                  for p in sorted(Path(results_dir).rglob("results.json")))
+    key = (str(Path(results_dir).resolve()), stamp, config, split)
+    if key not in _CACHE:
+        _CACHE.clear()
+        _CACHE[key] = comparisons(records, config, split)
+    return _CACHE[key]
 
 
 def paper_rows(cells: list[PaperCell]) -> list[Row]:
@@ -277,18 +350,70 @@ DELTA_NOTE = ("Δ tgt vs finetune: mean target F1 minus that of finetune on the 
               "difference. Cells: mean ± sample std over seeds (a bare mean for one seed).")
 
 
-def _markdown(sections: list[Section], all_rows: list[Row]) -> str:
+SIG_TITLE = "Test target F1 vs finetune: paired bootstrap over sentences, ASO over seeds"
+SIG_HEAD = ["Model", "Backbone", "Cell", "Seeds", "Δ tgt", "95% CI", "p (Δ ≤ 0)", "ASO ε_min"]
+SIG_NOTE = ("Δ tgt: mean over seeds of the same-seed target-F1 difference (system − finetune, same backbone). "
+            "95% CI: percentile interval of a paired bootstrap over test sentences (Koehn 2004): each "
+            "replicate resamples the sentences once, applies the draw to both systems and every seed, and "
+            "averages the per-seed F1 differences; p: share of replicates ≤ 0. ASO ε_min (deepsig, across "
+            "seeds): < 0.5 means the system is almost stochastically better than finetune, ≥ 0.5 that it "
+            "is not shown better. n/a: runs recorded without per-sentence counts (bootstrap), fewer than "
+            "two shared seeds (ASO), or seeds/sentences that do not pair.")
+
+
+def _cell_label(task: str, pair: str) -> str:
+    return f"{task.upper()} {pair.replace('-', '→')} {pair.split('-')[1]}"
+
+
+def _sig_order(sig: dict[SigKey, Comparison]) -> list[SigKey]:
+    """Comparisons in the tables' order: variants-table order, backbone, then the paper's pairs."""
+    order = {name: i for i, name in enumerate(load_variants())}
+    paper_pairs = [f"{s}-{t}" for s, t in PAPER_PAIRS]
+    return sorted(sig, key=lambda k: (order.get(k[0], len(order)), k[0], k[1], TASKS.index(k[2])
+                                      if k[2] in TASKS else len(TASKS),
+                                      paper_pairs.index(k[3]) if k[3] in paper_pairs else len(paper_pairs), k[3]))
+
+
+def _sig_body(sig: dict[SigKey, Comparison], ours: list[Row]) -> list[list[str]]:
+    """One line per comparison; Δ falls back to the difference of the seed means when the bootstrap is n/a."""
+    lines = []
+    for key in _sig_order(sig):
+        c = sig[key]
+        variant, backbone, task, pair, split = key
+        boot = c.bootstrap
+        if boot is not None:
+            delta, ci, p = f"{boot.delta:+.2f}", f"[{boot.low:+.2f}, {boot.high:+.2f}]", f"{boot.p_value:.3f}"
+            seeds = str(len(boot.seeds))
+        else:
+            cell = (task, pair, "target", split)
+            mine = next(r.cells[cell] for r in ours if r.variant == variant and r.backbone == backbone)
+            theirs = next(r.cells[cell] for r in ours if r.variant == BASELINE and r.backbone == backbone)
+            delta, ci, p, seeds = f"{mine.mean - theirs.mean:+.2f}", "n/a", "n/a", str(len(c.aso_seeds))
+        eps = "n/a" if c.aso_epsilon is None else f"{c.aso_epsilon:.2f}"
+        lines.append([variant, backbone, _cell_label(task, pair), seeds, delta, ci, p, eps])
+    return lines
+
+
+def _markdown(sections: list[Section], all_rows: list[Row],
+              sig: dict[SigKey, Comparison] | None = None) -> str:
     out = [DELTA_NOTE, ""]
     for sec in sections:
         head = _header(sec.columns)
         out += [f"### {sec.title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         out += ["| " + " | ".join(line) + " |" for line in _body(sec, all_rows)]
         out.append("")
+    if sig:
+        ours = [r for r in all_rows if r.origin == "ours"]
+        out += [f"### {SIG_TITLE}", "", SIG_NOTE, "", "| " + " | ".join(SIG_HEAD) + " |",
+                "|" + "---|" * len(SIG_HEAD)]
+        out += ["| " + " | ".join(line) + " |" for line in _sig_body(sig, ours)]
+        out.append("")
     return "\n".join(out)
 
 
 # LaTeX forms of the non-ASCII characters the tables use, and of LaTeX's special characters.
-_TEX = {"±": r"$\pm$", "→": r"$\to$", "Δ": r"$\Delta$", "–": "--", "—": "---", "&": r"\&", "%": r"\%",
+_TEX = {"±": r"$\pm$", "→": r"$\to$", "Δ": r"$\Delta$", "≤": r"$\le$", "≥": r"$\ge$", "ε": r"$\varepsilon$",
+        "−": "$-$", "–": "--", "—": "---", "&": r"\&", "%": r"\%",
         "_": r"\_", "#": r"\#", "$": r"\$", "{": r"\{", "}": r"\}", "\\": r"\textbackslash{}"}
 
 
@@ -296,23 +421,49 @@ def _tex_escape(text: str) -> str:
     return "".join(_TEX.get(ch, ch) for ch in text)
 
 
-def _latex(sections: list[Section], all_rows: list[Row]) -> str:
+def _latex_table(head: list[str], body: list[list[str]], left: int, caption: str) -> list[str]:
+    return [r"\begin{table*}[t]", r"\centering\small",
+            r"\begin{tabular}{" + "l" * left + "r" * (len(head) - left) + "}",
+            r"\toprule", " & ".join(_tex_escape(h) for h in head) + r" \\", r"\midrule",
+            *(" & ".join(_tex_escape(c) for c in line) + r" \\" for line in body),
+            r"\bottomrule", r"\end{tabular}", rf"\caption{{{_tex_escape(caption)}}}", r"\end{table*}", ""]
+
+
+def _latex(sections: list[Section], all_rows: list[Row], sig: dict[SigKey, Comparison] | None = None) -> str:
     out = ["% Generated by `cjkv leaderboard --format tex`; needs \\usepackage{booktabs}."]
     for sec in sections:
-        head = _header(sec.columns)
-        out += [r"\begin{table*}[t]", r"\centering\small", r"\begin{tabular}{" + "l" * 5 + "r" * (len(head) - 5) + "}",
-                r"\toprule", " & ".join(_tex_escape(h) for h in head) + r" \\", r"\midrule"]
-        out += [" & ".join(_tex_escape(c) for c in line) + r" \\" for line in _body(sec, all_rows)]
-        out += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{_tex_escape(sec.title)}}}", r"\end{table*}", ""]
+        out += _latex_table(_header(sec.columns), _body(sec, all_rows), 5, sec.title)
+    if sig:
+        ours = [r for r in all_rows if r.origin == "ours"]
+        out += _latex_table(SIG_HEAD, _sig_body(sig, ours), 3, f"{SIG_TITLE}. {SIG_NOTE}")
     return "\n".join(out)
 
 
-def _csv(all_rows: list[Row]) -> str:
-    """One line per cell, ours and the paper's, with the per-cell delta versus finetune."""
+SIG_CSV = ("bootstrap_delta", "ci_low", "ci_high", "p_bootstrap", "bootstrap_resamples", "bootstrap_seeds",
+           "aso_epsilon_min", "aso_seeds")
+
+
+def _sig_csv(c: Comparison | None) -> list[str]:
+    """The significance columns of one CSV line: blank where no comparison applies (finetune, source
+    side, dev, the paper's rows), ``n/a`` where it applies but cannot be computed."""
+    if c is None:
+        return [""] * len(SIG_CSV)
+    b = c.bootstrap
+    boot = (["n/a"] * 6 if b is None else
+            [f"{b.delta:.4f}", f"{b.low:.4f}", f"{b.high:.4f}", f"{b.p_value:.4f}", str(b.n_resamples),
+             str(len(b.seeds))])
+    return boot + (["n/a", str(len(c.aso_seeds))] if c.aso_epsilon is None
+                   else [f"{c.aso_epsilon:.4f}", str(len(c.aso_seeds))])
+
+
+def _csv(all_rows: list[Row], sig: dict[SigKey, Comparison] | None = None) -> str:
+    """One line per cell, ours and the paper's, with the per-cell delta versus finetune and, on our
+    target test lines, the significance columns (``SIG_CSV``)."""
+    sig = sig or {}
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["origin", "variant", "backbone", "resources", "task", "pair", "side", "lang", "split",
-                     "n", "mean", "std", "delta_vs_finetune", "delta_paired_std"])
+                     "n", "mean", "std", "delta_vs_finetune", "delta_paired_std", *SIG_CSV])
     for r in _ordered(all_rows):
         base = baseline_of(r, all_rows)
         for key, stat in sorted(r.cells.items()):
@@ -320,36 +471,71 @@ def _csv(all_rows: list[Row]) -> str:
             lang = pair.split("-")[side == "target"]
             delta = "" if base is None or key not in base.cells else f"{stat.mean - base.cells[key].mean:.4f}"
             paired = paired_delta_std(r, all_rows, split, [key[:3]]) if side == "target" else None
+            comparison = sig.get((r.variant, r.backbone, task, pair, split)) if (
+                r.origin == "ours" and side == "target") else None
             writer.writerow([r.origin, r.variant, r.backbone, r.resources, task, pair, side, lang, split,
                              stat.n, f"{stat.mean:.4f}", "" if stat.std is None else f"{stat.std:.4f}", delta,
-                             "" if paired is None else f"{paired:.4f}"])
+                             "" if paired is None else f"{paired:.4f}", *_sig_csv(comparison)])
     return buf.getvalue()
 
 
 def leaderboard_rows(results_dir: str | Path) -> tuple[list[Row], list[Row], set[str]]:
     """Our rows, the paper's rows, and the variants only the paper's Table 6 has."""
+    ours, paper, table6, _ = _leaderboard(results_dir, None)
+    return ours, paper, table6
+
+
+def _leaderboard(results_dir: str | Path, config: SignificanceConfig | None, split: str = "test"
+                 ) -> tuple[list[Row], list[Row], set[str], dict[SigKey, Comparison]]:
+    """Rows as ``leaderboard_rows`` plus the significance comparisons (none when ``config`` is None)."""
     cells = load_paper()
     main_variants = {c.system for c in cells if c.table in ("3", "4")}
     table6 = {c.system for c in cells if c.table == "6"} - main_variants
-    return our_rows(load_results(results_dir)), paper_rows(cells), table6
+    records = load_results(results_dir)
+    sig = {} if config is None else cached_comparisons(results_dir, records, config, split)
+    return our_rows(records), paper_rows(cells), table6, sig
 
 
-def render_leaderboard(results_dir: str | Path, fmt: str = "md") -> str:
-    """The leaderboard of the results under ``results_dir`` as Markdown, CSV or LaTeX text."""
+def render_leaderboard(results_dir: str | Path, fmt: str = "md",
+                       significance: SignificanceConfig | None = SignificanceConfig()) -> str:
+    """The leaderboard of the results under ``results_dir`` as Markdown, CSV or LaTeX text.
+
+    Args:
+        significance: how the paired bootstrap and ASO are run; None leaves them out.
+    """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
-    ours, paper, table6 = leaderboard_rows(results_dir)
+    ours, paper, table6, sig = _leaderboard(results_dir, significance)
     if fmt == "csv":
-        return _csv(ours + paper)
+        return _csv(ours + paper, sig)
     sections = build_sections(ours, paper, table6)
-    return (_markdown if fmt == "md" else _latex)(sections, ours + paper)
+    return (_markdown if fmt == "md" else _latex)(sections, ours + paper, sig)
 
 
-def plot_leaderboard(results_dir: str | Path, path: str | Path, split: str = "test") -> Path:
-    """Bar chart of our target F1 per system (error bars: std over seeds), one panel per task and pair.
+def significance_json(results_dir: str | Path,
+                      significance: SignificanceConfig = SignificanceConfig()) -> dict:
+    """The comparisons as one JSON-ready object: the config, the method, one entry per comparison."""
+    _, _, _, sig = _leaderboard(results_dir, significance)
+    return {"config": dataclasses.asdict(significance), "method": SIG_NOTE, "baseline": BASELINE,
+            "comparisons": [sig[key].to_json() for key in _sig_order(sig)]}
 
-    The paper's numbers for the same system are drawn as markers (◆ mBERT, ▲ XLM-R) for reference.
-    Written atomically as PNG with matplotlib's Agg backend (no display needed).
+
+def write_significance(results_dir: str | Path, path: str | Path,
+                       significance: SignificanceConfig = SignificanceConfig()) -> Path:
+    """Atomically write ``significance_json`` to ``path`` (e.g. ``<results>/significance.json``)."""
+    from cjkv_phon.atomic import write_json
+    return write_json(path, significance_json(results_dir, significance))
+
+
+def plot_leaderboard(results_dir: str | Path, path: str | Path, split: str = "test",
+                     significance: SignificanceConfig | None = SignificanceConfig()) -> Path:
+    """Our target F1 per system, one panel per task and pair; below, Δ vs finetune with its 95% interval.
+
+    Top row: bars of the mean (error bars: std over seeds); the paper's numbers for the same system are
+    markers (◆ mBERT, ▲ XLM-R) for reference. Bottom row (when ``significance`` is not None): each
+    system's target-F1 Δ over finetune with the paired-bootstrap 95% interval as error bar and ASO's
+    ε_min written above it; a Δ without an interval (runs without per-sentence counts) is a hollow
+    marker labelled "CI n/a". Written atomically as PNG with matplotlib's Agg backend.
 
     Raises:
         ValueError: there is no target F1 for ``split`` under ``results_dir``.
@@ -360,16 +546,18 @@ def plot_leaderboard(results_dir: str | Path, path: str | Path, split: str = "te
 
     from cjkv_phon.atomic import atomic_path
 
-    ours, paper, _ = leaderboard_rows(results_dir)
+    ours, paper, _, sig = _leaderboard(results_dir, significance, split)
     panels = [(t, p) for t, p, _ in _columns(ours, split, sides=("target",))]
     if not panels:
         raise ValueError(f"no target {split} F1 in results under {results_dir}")
     variants = [v for v in dict.fromkeys(r.variant for r in _ordered(ours))]
     backbones = sorted({r.backbone for r in ours})
-    fig, axes = plt.subplots(1, len(panels), figsize=(max(4.0, 0.9 * len(variants)) * len(panels), 4.2),
-                             squeeze=False)
+    n_rows = 2 if sig else 1
+    fig, axes = plt.subplots(n_rows, len(panels), figsize=(max(4.0, 0.9 * len(variants)) * len(panels),
+                                                            4.2 * n_rows), squeeze=False)
     width = 0.8 / len(backbones)
-    for ax, (task, pair) in zip(axes[0], panels):
+    for col, (task, pair) in enumerate(panels):
+        ax = axes[0][col]
         key = (task, pair, "target", split)
         for j, backbone in enumerate(backbones):
             stats = [next((r.cells.get(key) for r in ours if r.variant == v and r.backbone == backbone), None)
@@ -390,8 +578,42 @@ def plot_leaderboard(results_dir: str | Path, path: str | Path, split: str = "te
         ax.set_ylabel("F1")
         ax.set_ylim(0, ax.get_ylim()[1] * 1.45)     # head room so the legend covers no bar or marker
         ax.legend(fontsize="small", loc="upper left")
+        if sig:
+            _plot_deltas(axes[1][col], task, pair, split, variants, backbones, width, sig, ours)
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=120)
     plt.close(fig)
     return Path(path)
+
+
+def _plot_deltas(ax, task: str, pair: str, split: str, variants: list[str], backbones: list[str], width: float,
+                 sig: dict[SigKey, Comparison], ours: list[Row]) -> None:
+    """One panel of Δ target F1 vs finetune: points with the bootstrap's 95% interval, ASO ε_min above."""
+    cell = (task, pair, "target", split)
+    for j, backbone in enumerate(backbones):
+        for i, variant in enumerate(variants):
+            c = sig.get((variant, backbone, task, pair, split))
+            if c is None:
+                continue
+            x = i + (j - (len(backbones) - 1) / 2) * width
+            b = c.bootstrap
+            if b is not None:
+                ax.errorbar([x], [b.delta], yerr=[[b.delta - b.low], [b.high - b.delta]], fmt="o", capsize=4,
+                            color=f"C{j}")
+                top, label = b.high, ""
+            else:
+                mine = next(r.cells[cell] for r in ours if r.variant == variant and r.backbone == backbone)
+                base = next(r.cells[cell] for r in ours if r.variant == BASELINE and r.backbone == backbone)
+                top = mine.mean - base.mean
+                ax.plot([x], [top], "o", mfc="none", color=f"C{j}")
+                label = "CI n/a\n"
+            eps = "ε n/a" if c.aso_epsilon is None else f"ε={c.aso_epsilon:.2f}"
+            ax.annotate(label + eps, (x, top), textcoords="offset points", xytext=(0, 6), ha="center",
+                        fontsize="x-small")
+    ax.axhline(0.0, color="grey", linewidth=0.8)
+    ax.set_title(f"Δ target {split} F1 vs {BASELINE} (95% paired bootstrap CI; ASO ε_min)", fontsize="small")
+    ax.set_xticks(range(len(variants)), variants, rotation=45, ha="right")
+    ax.set_ylabel("Δ F1")
+    low, high = ax.get_ylim()
+    ax.set_ylim(low - 0.1 * (high - low), high + 0.25 * (high - low))     # room for the labels

@@ -103,14 +103,23 @@ def leaderboard_cli(
     results: Path = typer.Option(RESULTS_DIR, help="Folder searched (recursively) for results.json."),
     fmt: str = typer.Option("md", "--format", help="md | csv | tex."),
     plot: Optional[Path] = typer.Option(None, help="Also write a PNG bar chart of target F1 here."),
+    significance_json: Optional[Path] = typer.Option(
+        None, "--significance-json", help="Also write the significance tests as JSON here "
+        "(e.g. <results>/significance.json)."),
+    resamples: int = typer.Option(1000, min=1, help="Paired-bootstrap replicates."),
 ) -> None:
-    """Our results (mean ± std over seeds) beside the paper's Tables 3, 4 and 6, with Δ vs finetune."""
+    """Our results (mean ± std over seeds) beside the paper's Tables 3, 4 and 6, with Δ vs finetune,
+    its paired-bootstrap 95% interval and ASO's ε_min."""
     try:
         names.check("format", fmt, ("md", "csv", "tex"))
     except names.UnknownName as err:
         fail(str(err), code=2)
-    from cjkv_phon.bench.leaderboard import plot_leaderboard, render_leaderboard
+    from cjkv_phon.bench.leaderboard import plot_leaderboard, render_leaderboard, write_significance
+    from cjkv_phon.bench.significance import SignificanceConfig
 
-    typer.echo(render_leaderboard(results, fmt))
+    config = SignificanceConfig(n_resamples=resamples)
+    typer.echo(render_leaderboard(results, fmt, config))
     if plot is not None:
-        console(stderr=True).print(f"plot written to {plot_leaderboard(results, plot)}")
+        console(stderr=True).print(f"plot written to {plot_leaderboard(results, plot, significance=config)}")
+    if significance_json is not None:
+        console(stderr=True).print(f"significance written to {write_significance(results, significance_json, config)}")

@@ -4,7 +4,7 @@ The stages are the modules beside this one: :mod:`~cjkv_phon.corpus.inputs` (tex
 parquet, datasets folders -> one Arrow table and its sentence column), the engines
 (:mod:`~cjkv_phon.corpus.engines`: local processes; :mod:`~cjkv_phon.corpus.ray_engine`: Ray Data),
 and :mod:`~cjkv_phon.corpus.outputs` (JSONL, parquet, TSV, atomic). The readings are build-data's:
-the Transcriber calls the same :func:`~cjkv_phon.data.transcriber.transcription_columns`.
+the Transcriber takes the same path (:func:`~cjkv_phon.data.transcriber.transcribe_sentences`).
 """
 
 from __future__ import annotations

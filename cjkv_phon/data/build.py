@@ -45,7 +45,7 @@ from cjkv_phon.data.input_rules import read_checks
 from cjkv_phon.data.integrity import matches_manifest
 from cjkv_phon.data.staging import Staging, clean_stale_staging
 from cjkv_phon.data.sentences import Sentence
-from cjkv_phon.data.transcriber import transcription_columns
+from cjkv_phon.data.transcriber import aligned_columns, transcribe_sentences
 from cjkv_phon.data.xtreme import ReadResult, Skipped, XtremeSource
 from cjkv_phon.errors import NothingToBuild, check_choice
 from cjkv_phon.provenance import sha256_file
@@ -59,7 +59,7 @@ COMPRESSION = "zstd"
 META_PREFIX = "cjkv_phon."
 # Code whose change must invalidate built files (paths relative to the package root). The release card,
 # stats and CLI code only present the data, so editing them does not force a rebuild.
-_CODE_GLOBS = ("schema.py", "data/sentences.py", "data/xtreme.py", "data/conllu.py", "data/hub.py",
+_CODE_GLOBS = ("schema.py", "data/sentences.py", "data/normalize.py", "data/xtreme.py", "data/conllu.py", "data/hub.py",
                "data/build.py", "data/phonemize/**/*.py", "resources/phonemize/**/*",
                "resources/ud*", "data/transcriber.py", "data/segment.py", "data/features.py")
 
@@ -192,6 +192,7 @@ class FileReport:
     Attributes:
         up_to_date: True when the file was already built with the same state and was left alone.
         seconds: wall time spent reading, phonemizing and writing it (0 when up to date).
+        normalised: tokens the reader's NFC normalisation changed (``cjkv_phon.data.normalize``).
     """
 
     task: str
@@ -204,6 +205,7 @@ class FileReport:
     skipped: tuple[Skipped, ...] = ()
     seconds: float = 0.0
     up_to_date: bool = False
+    normalised: int = 0
 
 
 @dataclass(frozen=True)
@@ -322,15 +324,19 @@ def _phonemizer(lang: str, scheme: str, cache: bool) -> Any:
 
 
 def sentences_to_table(sentences: tuple[Sentence, ...], phonemizer: Any,
-                       progress: Callable[[int, int], None] | None = None) -> pa.Table:
+                       progress: Callable[[int, int], None] | None = None,
+                       routed: Counter[str] | None = None) -> pa.Table:
     """Transcribe sentences into a table with ``SENTENCE_SCHEMA`` (checked by the caller).
 
-    The token-aligned columns come from :func:`~cjkv_phon.data.transcriber.transcription_columns`,
+    The token-aligned columns come from :mod:`cjkv_phon.data.transcriber` (transcribe, then align),
     the code path ``cjkv phonemize`` shares, so both give a sentence the same readings.
     ``progress(done, total)`` is called every :data:`PROGRESS_EVERY` sentences as they are transcribed.
     """
-    aligned = transcription_columns(phonemizer, [s.tokens for s in sentences],
-                                    ticks=lambda tokens: _ticking(tokens, progress))
+    tokens = [s.tokens for s in sentences]
+    transcriptions = transcribe_sentences(phonemizer, tokens, ticks=lambda ts: _ticking(ts, progress))
+    if routed is not None:  # tokens read as another language (script routing), by language
+        routed.update(lang for t in transcriptions for lang in t.read_as if lang)
+    aligned = aligned_columns(tokens, transcriptions)
     columns = {
         "id": _string_column([s.id for s in sentences]),
         "lang": _string_column([s.lang for s in sentences]),
@@ -374,13 +380,16 @@ class _Task:
     staging: str = ""
 
 
-def _file_metadata(task: _Task, versions: dict[str, str], n_skipped: int) -> dict[bytes, bytes]:
+def _file_metadata(task: _Task, versions: dict[str, str], n_skipped: int,
+                   n_normalised: int = 0, routed: dict[str, int] | None = None) -> dict[bytes, bytes]:
     """Parquet schema metadata: provenance, plus the build state used for the up-to-date check."""
     values = {
         "task": task.job.task, "lang": task.job.lang, "split": task.job.split,
         "scheme": task.cfg.scheme, "versions": versions, "source_sha256": task.inputs,
         "source_kind": task.source.kind, "cjkv_phon_version": cjkv_phon.__version__,
         "config": task.cfg.content_settings(), "build_state": task.state, "skipped": n_skipped,
+        "normalisation": {"form": "NFC", "tokens_changed": n_normalised},
+        "read_as_other_language": routed or {},
     }
     return {(META_PREFIX + k).encode(): json.dumps(v, sort_keys=True, ensure_ascii=False).encode()
             for k, v in values.items()}
@@ -390,6 +399,24 @@ def status_counts(table: pa.Table) -> Counter[str]:
     """How many tokens have each status, counted in Arrow (no per-token Python objects)."""
     counts = pc.value_counts(pc.list_flatten(table.column("status")))
     return Counter({row["values"]: row["counts"] for row in counts.to_pylist()})
+
+
+def check_ok_is_ipa(table: pa.Table, lang: str, where: str) -> None:
+    """The invariant of the release: no ``ok`` token holds a character that is not IPA.
+
+    The phonemizers' entry point guarantees it (``ipa_symbols.enforce``); checking the written
+    table as well (distinct values only, in Arrow) makes every build a test of it on all its data.
+
+    Raises:
+        ValueError: a bug let a non-IPA transcription through as ``ok`` (names up to 5 of them).
+    """
+    from cjkv_phon.data.phonemize.ipa_symbols import non_ipa_ok
+
+    ipa, status = pc.list_flatten(table.column("ipa")), pc.list_flatten(table.column("status"))
+    values = pc.unique(pc.filter(ipa, pc.equal(status, "ok"))).to_pylist()
+    bad = non_ipa_ok(values, lang)
+    if bad:
+        raise ValueError(f"{where}: {len(bad)} non-IPA transcriptions marked ok, e.g. {bad[:5]}")
 
 
 def build_file(task: _Task, report: Callable[..., None] | None = None) -> FileReport:
@@ -404,20 +431,25 @@ def build_file(task: _Task, report: Callable[..., None] | None = None) -> FileRe
     read_checks(read, task.source.files(job.task, job.lang, job.split), allow_empty=cfg.allow_empty)
     phonemizer = _phonemizer(job.lang, cfg.scheme, cfg.cache)
     progress = (lambda done, total: report(job.key, done, total)) if report is not None else None
-    table = sentences_to_table(read.sentences, phonemizer, progress)
+    routed: Counter[str] = Counter()
+    table = sentences_to_table(read.sentences, phonemizer, progress, routed)
     where = f"{job.relpath} (from {task.source.kind} source)"
     check_sentence_rows(table, where)
+    check_ok_is_ipa(table, job.lang, where)
     table = with_tag_ids(table, job.task)  # ner_tags / pos_tags as ClassLabel ids (data/features.py)
     table = table.replace_schema_metadata({
-        **_file_metadata(task, phonemizer.versions(), len(read.skipped)),
+        **_file_metadata(task, phonemizer.versions(), len(read.skipped), read.normalised,
+                         dict(sorted(routed.items()))),
         **hf_features_metadata(table.schema, job.task)})
+    if read.normalised:
+        log.info("%s: NFC normalisation changed %d tokens", job.relpath, read.normalised)
     with atomic_path(Path(task.staging) / job.relpath) as tmp:
         pq.write_table(table, tmp, row_group_size=ROW_GROUP_SIZE, compression=COMPRESSION,
                        use_dictionary=True, write_statistics=True)
     statuses = status_counts(table)
     return FileReport(job.task, job.lang, job.split, job.relpath, table.num_rows,
                       sum(statuses.values()), {s: statuses.get(s, 0) for s in STATUSES},
-                      read.skipped, time.perf_counter() - start)
+                      read.skipped, time.perf_counter() - start, normalised=read.normalised)
 
 
 def _up_to_date_report(job: Job, path: Path) -> FileReport:

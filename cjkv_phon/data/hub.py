@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from cjkv_phon.data.sentences import Sentence
+from cjkv_phon.data.normalize import normalize_token
 from cjkv_phon.data.xtreme import ReadResult, Skipped, token_problem
 from cjkv_phon.errors import InputError
 from cjkv_phon.schema import LABELS
@@ -61,7 +62,7 @@ def record_to_sentence(record: Mapping[str, Any], *, task: str, lang: str, split
     if "tokens" not in record or column not in record:
         raise InputError(f"record lacks 'tokens' or {column!r}", path=where, line=index,
                          value=sorted(record))
-    tokens = [str(t) for t in record["tokens"]]
+    tokens = [normalize_token(str(t)) for t in record["tokens"]]
     raw_tags = list(record[column])
     if len(raw_tags) != len(tokens):
         raise InputError(f"{len(tokens)} tokens but {len(raw_tags)} tags", path=where, line=index,
@@ -133,8 +134,9 @@ def read_hub_split(task: str, lang: str, split: str, *, revision: str | None = N
                                revision=revision)
     feature = ds.features[_TAG_COLUMNS[task]]
     names = getattr(getattr(feature, "feature", None), "names", None)
-    sentences, skipped = [], []
+    sentences, skipped, changed = [], [], 0
     for index, record in enumerate(ds):
+        changed += sum(str(t) != normalize_token(str(t)) for t in record.get("tokens", ()))
         try:
             sentences.append(record_to_sentence(record, task=task, lang=lang, split=split,
                                                 index=index, label_names=names))
@@ -142,4 +144,4 @@ def read_hub_split(task: str, lang: str, split: str, *, revision: str | None = N
             if not skip_malformed:
                 raise
             skipped.append(Skipped(err.path or HUB_DATASET, index, str(err), repr(err.value)))
-    return ReadResult(tuple(sentences), tuple(skipped))
+    return ReadResult(tuple(sentences), tuple(skipped), changed)

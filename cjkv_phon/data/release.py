@@ -115,6 +115,18 @@ def _tone_rows() -> str:
     return "\n".join(f"| {r['lang']} | {r['convention']} |" for r in rows)
 
 
+def _tool_rows(files: dict[str, dict[str, Any]]) -> str:
+    """One row per (scheme, lang): the tool versions (and the Vietnamese dialect) its files record."""
+    seen: dict[tuple[str, str], dict[str, str]] = {}
+    for e in files.values():
+        seen.setdefault((e["scheme"], e["lang"]), e.get("versions") or {})
+    lines = ["| scheme | lang | tools (versions) |", "|---|---|---|"]
+    for (scheme, lang), versions in sorted(seen.items(), key=lambda kv: (kv[0][0], LANGS.index(kv[0][1]))):
+        tools = ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))
+        lines.append(f"| `{scheme}` | {lang} | {tools} |")
+    return "\n".join(lines)
+
+
 def _count_rows(files: dict[str, dict[str, Any]]) -> str:
     lines = ["| file | sentences | tokens | scheme |", "|---|---|---|---|"]
     lines += [f"| `{rel}` | {e['rows']} | {e['tokens']} | {e['scheme']} |" for rel, e in files.items()]
@@ -132,7 +144,8 @@ def render_card(name: str, manifest: dict[str, Any]) -> str:
     return template.substitute(
         front_matter=_front_matter(name, files), name=name,
         schemes=", ".join(f"`{s}`" for s in schemes) or "none",
-        scheme_rows=_scheme_rows(files), tone_rows=_tone_rows(), count_rows=_count_rows(files))
+        scheme_rows=_scheme_rows(files), tone_rows=_tone_rows(), count_rows=_count_rows(files),
+        tool_rows=_tool_rows(files))
 
 
 def write_release(release_dir: str | Path, cfg: Any) -> tuple[Path, Path]:

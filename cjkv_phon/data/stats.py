@@ -7,8 +7,9 @@ The overlap numbers make the method's premise measurable: zh-vi and ja-ko share 
 * **orthographic overlap**: Jaccard of the sets of (letter) characters and of token types.
 Only transcribed tokens (status ``ok`` or ``fallback``) count on either side: punctuation, digits and
 Latin copied through (``passthrough``) would otherwise inflate both kinds of overlap equally. For the
-same reason a segment counts as a phone only if it starts with a letter: digits and punctuation copied
-inside a mixed token (Korean ``1.2배``) are not phones, and their long tail would swamp set Jaccard.
+same reason a segment counts as a phone only if it starts with a letter and is IPA through and through
+(:func:`~cjkv_phon.data.phonemize.ipa_symbols.is_ipa`): digits, punctuation and Latin capitals copied inside a
+mixed token (Korean ``1.2배``, ``K리그``) are not phones, and their long tail would swamp set Jaccard.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from cjkv_phon.data.phonemize import ipa_segments, strip_tones
+from cjkv_phon.data.phonemize.ipa_symbols import is_ipa
 from cjkv_phon.schema import LANGS, PAPER_PAIRS, SPLITS, STATUSES, TASKS
 
 log = logging.getLogger(__name__)
@@ -66,7 +68,7 @@ class _Segmenter:
         """The phone segments of one token's IPA: tones stripped, letter-initial segments only."""
         if ipa not in self.cache:
             self.cache[ipa] = [seg for seg in ipa_segments(strip_tones(ipa, self.lang))
-                               if seg[0].isalpha()]
+                               if seg[0].isalpha() and is_ipa(seg, self.lang)]
         return self.cache[ipa]
 
 

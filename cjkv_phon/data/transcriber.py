@@ -1,8 +1,10 @@
 """Batched transcription: sentences -> tokens, IPA, Romanized, status (aligned 1:1), for any caller.
 
-:func:`transcription_columns` is the one code path from token lists to the four aligned Arrow
-columns: ``cjkv build-data`` (:func:`cjkv_phon.data.build.sentences_to_table`) and ``cjkv phonemize``
-(through :class:`Transcriber`) both call it, so a sentence gets the same readings from either. It goes
+:func:`transcribe_sentences` then :func:`aligned_columns` is the one code path from token lists to the
+four aligned Arrow columns: ``cjkv build-data`` (:func:`cjkv_phon.data.build.sentences_to_table`) and
+``cjkv phonemize`` (through :class:`Transcriber`) both take it, so a sentence gets the same readings from
+either. Raw text and token lists are NFC-normalised first (:mod:`cjkv_phon.data.normalize`), as
+build-data's readers normalise every token. It goes
 through the phonemizers' public entry (:func:`~cjkv_phon.data.phonemize.get_phonemizer` and
 ``Phonemizer.transcribe`` on the whole sentence), so the context rules (行 is *háng* in 银行) and any
 normalisation done there apply to both.
@@ -45,27 +47,38 @@ def list_column(rows: Sequence[Sequence[str]]) -> pa.Array:
     return pa.ListArray.from_arrays(offsets, pa.array(list(chain.from_iterable(rows)), pa.string()))
 
 
-def transcription_columns(phonemizer: Any, sentences: Sequence[Sequence[str]],
-                          ticks: Callable[[Sequence[Sequence[str]]], Iterable[Sequence[str]]] | None = None
-                          ) -> dict[str, pa.Array]:
-    """Transcribe tokenised sentences into the aligned ``tokens``, ``ipa``, ``romanized``, ``status``.
+def transcribe_sentences(phonemizer: Any, sentences: Sequence[Sequence[str]],
+                         ticks: Callable[[Sequence[Sequence[str]]], Iterable[Sequence[str]]] | None = None
+                         ) -> list[Any]:
+    """Each tokenised sentence through ``phonemizer.transcribe`` whole (readings depend on context).
 
-    Each sentence is transcribed whole (``phonemizer.transcribe(tokens)``), since readings depend on
-    the neighbouring tokens; the result does not depend on which other sentences share the batch.
+    The result for a sentence does not depend on which other sentences share the batch.
 
     Args:
         phonemizer: a :class:`~cjkv_phon.data.phonemize.base.Phonemizer` (``get_phonemizer``).
         sentences: one sequence of tokens per sentence.
-        ticks: wraps the iteration over ``sentences`` during transcription (build-data's progress
-            ticks); it must yield every sentence, in order.
+        ticks: wraps the iteration over ``sentences`` (build-data's progress ticks); it must yield
+            every sentence, in order.
+
+    Returns:
+        One :class:`~cjkv_phon.data.phonemize.base.Transcription` per sentence.
     """
-    transcriptions = [phonemizer.transcribe(tokens) for tokens in (ticks(sentences) if ticks else sentences)]
+    return [phonemizer.transcribe(tokens) for tokens in (ticks(sentences) if ticks else sentences)]
+
+
+def aligned_columns(sentences: Sequence[Sequence[str]], transcriptions: Sequence[Any]) -> dict[str, pa.Array]:
+    """The aligned ``tokens``, ``ipa``, ``romanized``, ``status`` Arrow columns of transcribed sentences."""
     return {
         "tokens": list_column(sentences),
         "ipa": list_column([t.ipa for t in transcriptions]),
         "romanized": list_column([t.romanized for t in transcriptions]),
         "status": list_column([t.status for t in transcriptions]),
     }
+
+
+def transcription_columns(phonemizer: Any, sentences: Sequence[Sequence[str]]) -> dict[str, pa.Array]:
+    """:func:`transcribe_sentences` then :func:`aligned_columns`: the path both commands take."""
+    return aligned_columns(sentences, transcribe_sentences(phonemizer, sentences))
 
 
 @dataclass(frozen=True)
@@ -167,11 +180,14 @@ class Transcriber:
             InputError: a token that is empty, not a string or has whitespace inside, or a list
                 given where text was expected; the message gives the sentence's index in the batch.
         """
+        from cjkv_phon.data.normalize import normalize_token  # build-data's readers' NFC
+
         cut = segmenter(self.lang, self.tokenize)
         out = []
         for i, sentence in enumerate(sentences):
             if isinstance(sentence, str):
-                out.append(cut(sentence))
+                # NFC before cutting: decomposed Hangul or combining marks would become tokens of their own
+                out.append(cut(normalize_token(sentence)))
                 continue
             if sentence is None:
                 raise InputError(f"sentence {i}: null instead of text or tokens", value=sentence)
@@ -182,7 +198,7 @@ class Transcriber:
             problem = tokens_problem(tokens)
             if problem:
                 raise InputError(f"sentence {i}: {problem}", value=list(tokens))
-            out.append(tokens)
+            out.append([normalize_token(t) for t in tokens])
         return out
 
     def columns(self, sentences: Sequence[str | Sequence[str]]) -> dict[str, pa.Array]:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Iterator
 
 from cjkv_phon.data.input_rules import char_problem
+from cjkv_phon.data.normalize import normalize_token
 from cjkv_phon.data.sentences import Sentence
 from cjkv_phon.errors import InputError
 from cjkv_phon.provenance import sha256_file
@@ -64,10 +65,12 @@ class ReadResult:
         sentences: kept sentences in file order; their ids count skipped sentences too, so the same
             source sentence keeps the same id whether or not malformed neighbours are skipped.
         skipped: one entry per dropped sentence (its first malformed line).
+        normalised: tokens that Unicode normalisation changed (:mod:`cjkv_phon.data.normalize`).
     """
 
     sentences: tuple[Sentence, ...]
     skipped: tuple[Skipped, ...] = field(default=())
+    normalised: int = 0
 
 
 def xtreme_path(root: str | Path, task: str, lang: str, split: str) -> Path:
@@ -181,6 +184,7 @@ class SentenceCollector:
         self.index = 0
         self.labelled = True
         self.cur = _Pending()
+        self.normalised = 0
 
     @property
     def current_is_bad(self) -> bool:
@@ -188,10 +192,13 @@ class SentenceCollector:
         return self.cur.bad is not None
 
     def add(self, line_no: int, token: str, tag: str | None) -> None:
-        """Append a good token line to the current sentence."""
+        """Append a good token line to the current sentence (NFC-normalised, counted if changed)."""
         if not self.cur.tokens and self.cur.bad is None:
             self.cur.first_line = line_no
-        self.cur.tokens.append(token)
+        normal = normalize_token(token)
+        if normal != token:
+            self.normalised += 1
+        self.cur.tokens.append(normal)
         self.cur.tags.append(tag)
 
     def bad(self, line_no: int, reason: str, content: str) -> None:
@@ -223,7 +230,7 @@ class SentenceCollector:
 
     def result(self) -> ReadResult:
         """The sentences and skipped lines collected so far."""
-        return ReadResult(tuple(self.sentences), tuple(self.skipped))
+        return ReadResult(tuple(self.sentences), tuple(self.skipped), self.normalised)
 
 
 def shown_line(text: str | None, raw: bytes) -> str:

@@ -14,7 +14,9 @@ One ``results.json`` per run at ``<out_dir>/<run_id>/results.json`` with exactly
      "peak_memory": {"rss_mib": ..., "cuda_max_allocated_mib": ...},
      "versions": {"torch": "2.13.0", ...}, "git_commit": "ae4f0c2...", "device": "cpu"}
 
-Metrics are percentages (0..100) from ``metrics.evaluate_tags``. Predictions go beside it as
+Metrics are percentages (0..100) from ``metrics.evaluate_tags``. The trainer adds ``sentence_counts``:
+per side and split, each sentence's id and (correct, predicted, gold) chunk counts, compact strings
+(``sentence_scores``), which a paired bootstrap needs and which copy none of the text. Predictions go beside it as
 ``predictions/<side>-<split>.jsonl``, one ``{"id", "tokens", "gold", "pred"}`` object per sentence.
 """
 

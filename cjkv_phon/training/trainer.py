@@ -58,6 +58,7 @@ from cjkv_phon.training.config import TrainConfig
 from cjkv_phon.training.metrics import evaluate_tags
 from cjkv_phon.training.model import PhoneXLModel
 from cjkv_phon.training.results import build_record, run_config_hash, write_predictions, write_results
+from cjkv_phon.training.sentence_scores import encode as encode_counts, sentence_counts
 from cjkv_phon.training.system import Stage, System
 from cjkv_phon.training.systems import SYSTEMS  # importing the package registers every system
 from cjkv_phon.training.phoneme_symbols import SegmentEncoder, segment_inventory
@@ -176,12 +177,13 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     # ---- final evaluation of the best model ------------------------------------------------------
     load_best(run_dir, model)
     t_eval = time.perf_counter()
-    metrics, n_eval = evaluate_all(cfg, data, predict, run_dir, accelerator)
+    metrics, n_eval, counts = evaluate_all(cfg, data, predict, run_dir, accelerator)
     eval_s = time.perf_counter() - t_eval
     timings = {"train_s": round(train_s, 3), "eval_s": round(eval_s, 3), "steps": step,
                "train_sentences_per_s": round(sentences_seen / max(train_s, 1e-9), 2),
                "eval_sentences_per_s": round(n_eval / max(eval_s, 1e-9), 2)}
     record = build_record(cfg, metrics, timings, accelerator.device)
+    record["sentence_counts"] = counts
     record["history"] = state.history
     record["selection"] = selection_record(cfg, state, steps_per_epoch, total_steps)
     record["loss_normalisation"] = LOSS_NORMALISATION[cfg.task_loss_norm if cfg.use_crf else "ce"]
@@ -488,20 +490,23 @@ def _evaluate_and_select(cfg: TrainConfig, model: PhoneXLModel, data: RunData, p
 
 
 def evaluate_all(cfg: TrainConfig, data: RunData, predict, run_dir: Path,
-                 accelerator: Accelerator) -> tuple[dict[str, dict[str, dict[str, float]]], int]:
-    """Metrics on source/target dev/test (and predictions saved); returns (metrics, sentences)."""
+                 accelerator: Accelerator) -> tuple[dict[str, dict[str, dict[str, float]]], int, dict]:
+    """Metrics on source/target dev/test (and predictions saved); returns (metrics, sentences,
+    per-sentence chunk counts in their compact JSON form, ``sentence_scores.encode``)."""
     metrics: dict[str, dict[str, dict[str, float]]] = {"source": {}, "target": {}}
+    counts: dict[str, dict[str, dict[str, str]]] = {"source": {}, "target": {}}
     n = 0
     for side, split in EVAL_SETS:
         examples = data.evals[(side, split)]
         pred = predict(examples)
         gold = [list(ex.tags) for ex in examples]
         metrics[side][split] = evaluate_tags(gold, pred, cfg.task)
+        counts[side][split] = encode_counts(sentence_counts([ex.id for ex in examples], gold, pred, cfg.task))
         n += len(examples)
         if cfg.save_predictions and accelerator.is_main_process:
             write_predictions(run_dir / "predictions" / f"{side}-{split}.jsonl", [ex.id for ex in examples],
                               [ex.tokens for ex in examples], gold, pred)
-    return metrics, n
+    return metrics, n, counts
 
 
 # ---- checkpoints ----------------------------------------------------------------------------------

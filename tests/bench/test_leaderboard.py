@@ -7,12 +7,26 @@ import io
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from cjkv_phon.bench.leaderboard import plot_leaderboard, render_leaderboard
+from cjkv_phon.bench import leaderboard
+from cjkv_phon.bench.significance import SignificanceConfig
+from cjkv_phon.training.sentence_scores import SentenceCounts, encode
 from cjkv_phon.cli import app
 from cjkv_phon.errors import InputError
+
+# Few ASO iterations keep each table's significance section under a second (the default is 1000).
+FAST = SignificanceConfig(n_resamples=300, aso_bootstrap=100)
+
+
+def render_leaderboard(results, fmt="md", significance=FAST):
+    return leaderboard.render_leaderboard(results, fmt, significance)
+
+
+def plot_leaderboard(results, path, significance=FAST):
+    return leaderboard.plot_leaderboard(results, path, significance=significance)
 
 # (variant, system, resources) -> per seed: (source test F1, target test F1). Known answers:
 #   finetune target 40, 42, 44 -> 42.00 ± 2.00 (sample std); source 80, 82, 84 -> 82.00 ± 2.00
@@ -147,7 +161,95 @@ def test_unknown_format(results):
 
 def test_cli_leaderboard(results, tmp_path):
     png = tmp_path / "board.png"
-    out = CliRunner().invoke(app, ["leaderboard", "--results", str(results), "--format", "csv", "--plot", str(png)])
+    sig = tmp_path / "significance.json"
+    out = CliRunner().invoke(app, ["leaderboard", "--results", str(results), "--format", "csv", "--plot", str(png),
+                                   "--significance-json", str(sig), "--resamples", "200"])
     assert out.exit_code == 0, out.output
+    assert json.loads(sig.read_text(encoding="utf-8"))["config"]["n_resamples"] == 200
     assert "ours,phonexl-mlm-only,tiny-bert,—,panx,zh-vi,target,vi,test,3,46.0000,1.0000,4.0000" in out.output
     assert png.is_file()
+
+
+# ---- significance: runs with per-sentence counts (constructed), and the old runs without them -----------
+N = 100
+
+
+def _counts(n_right: int) -> SentenceCounts:
+    """One gold and one predicted entity per sentence, right on the first ``n_right``: F1 = n_right %."""
+    right = (np.arange(N) < n_right).astype(int)
+    return SentenceCounts(tuple(f"panx.vi.test.{i}" for i in range(N)),
+                          np.stack([right, np.ones(N, int), np.ones(N, int)], 1))
+
+
+def _add_counted_runs(root: Path) -> None:
+    """finetune right on 50, 45, 55 sentences (F1 50, 45, 55); ``cosda-ml`` right on all (F1 100)."""
+    for variant, rights in (("finetune", (50, 45, 55)), ("cosda-ml", (100, 100, 100))):
+        for seed, n_right in enumerate(rights, start=1):
+            counts = _counts(n_right)
+            record = {"run_id": f"panx_zh-vi_{variant}_s{seed}", "task": "panx", "source_lang": "zh",
+                      "target_lang": "vi", "system": variant, "seed": seed, "backbone": "tiny-xlmr",
+                      "metrics": {"source": {"test": {"f1": 70.0}}, "target": {"test": {"f1": counts.f1()}}},
+                      "sentence_counts": {"target": {"test": encode(counts)}},
+                      "bench": {"variant": variant, "resources": "—"}}
+            path = root / "tiny-xlmr" / variant / record["run_id"] / "results.json"
+            path.parent.mkdir(parents=True)
+            path.write_text(json.dumps(record), encoding="utf-8")
+
+
+def test_significance_section_with_intervals_and_na_for_runs_without_counts(results):
+    _add_counted_runs(results)
+    md = render_leaderboard(results, "md")
+    sig = md[md.index("### Test target F1 vs finetune"):]
+    assert row(sig, "Model") == ["Model", "Backbone", "Cell", "Seeds", "Δ tgt", "95% CI", "p (Δ ≤ 0)", "ASO ε_min"]
+    # cosda-ml: +50, +55, +45 on the three seeds -> Δ +50.00; every replicate is > 0 (the baselines
+    # would need every draw among their right sentences), so the interval excludes 0 and p = 0.
+    line = row(sig, "cosda-ml", "tiny-xlmr")
+    assert line[2:5] == ["PANX zh→vi vi", "3", "+50.00"] and line[6] == "0.000"
+    low, high = (float(x) for x in line[5].strip("[]").split(","))
+    assert 0.0 < low < 50.0 < high and float(line[7]) < 0.5
+    # The hand-made runs of the first fixture carry no counts (like benchmarks/results/cpu): n/a, and
+    # Δ is the difference of the seed means (46 - 42); ASO needs only per-seed F1 (3 shared seeds).
+    old = row(sig, "phonexl-mlm-only", "tiny-bert")
+    assert old[2:7] == ["PANX zh→vi vi", "3", "+4.00", "n/a", "n/a"] and float(old[7]) < 0.5
+    assert row(sig, "x-mixup", "tiny-bert")[5:] == ["n/a", "n/a", "n/a"]        # one seed: no ASO either
+    assert "| finetune |" not in sig                                            # no comparison with itself
+    # The CSV: the same numbers on the target test lines; blank where no comparison applies.
+    rows = {(r["variant"], r["backbone"], r["side"], r["split"]): r
+            for r in csv.DictReader(io.StringIO(render_leaderboard(results, "csv"))) if r["origin"] == "ours"}
+    got = rows[("cosda-ml", "tiny-xlmr", "target", "test")]
+    assert float(got["bootstrap_delta"]) == pytest.approx(50.0) and float(got["ci_low"]) == pytest.approx(low, abs=0.01)
+    assert (got["p_bootstrap"], got["bootstrap_resamples"], got["bootstrap_seeds"], got["aso_seeds"]) == \
+        ("0.0000", "300", "3", "3")
+    assert rows[("phonexl-mlm-only", "tiny-bert", "target", "test")]["ci_low"] == "n/a"
+    assert rows[("finetune", "tiny-xlmr", "target", "test")]["ci_low"] == ""
+    assert rows[("cosda-ml", "tiny-xlmr", "source", "test")]["aso_epsilon_min"] == ""
+    tex = render_leaderboard(results, "tex")
+    assert r"cosda-ml & tiny-xlmr & PANX zh$\to$vi vi & 3 & +50.00 & [" in tex and r"ASO $\varepsilon$\_min" in tex
+    assert tex.isascii()                                  # every symbol of the section is a LaTeX command
+
+
+def test_significance_json_and_plot_with_intervals(results, tmp_path):
+    _add_counted_runs(results)
+    out = leaderboard.write_significance(results, tmp_path / "significance.json", FAST)
+    data = json.loads(out.read_text(encoding="utf-8"))
+    by = {(c["variant"], c["backbone"]): c for c in data["comparisons"]}
+    assert data["config"]["n_resamples"] == 300 and data["baseline"] == "finetune"
+    assert by[("cosda-ml", "tiny-xlmr")]["bootstrap"]["delta"] == pytest.approx(50.0)
+    assert by[("phonexl-mlm-only", "tiny-bert")]["bootstrap"] is None
+    assert by[("phonexl-mlm-only", "tiny-bert")]["bootstrap_note"].startswith("n/a: no per-sentence counts")
+    with_sig = plot_leaderboard(results, tmp_path / "with.png")
+    without = plot_leaderboard(results, tmp_path / "without.png", significance=None)
+    # The Δ row doubles the figure's height (PNG header: width, height at bytes 16..24).
+    height = lambda p: int.from_bytes(p.read_bytes()[20:24], "big")       # noqa: E731
+    assert height(with_sig) == 2 * height(without)
+
+
+def test_refuses_counts_that_contradict_each_other(results):
+    _add_counted_runs(results)
+    path = results / "tiny-xlmr" / "cosda-ml" / "panx_zh-vi_cosda-ml_s2" / "results.json"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record["sentence_counts"]["target"]["test"]["correct"] = "1"
+    path.write_text(json.dumps(record), encoding="utf-8")
+    with pytest.raises(InputError, match=r"sentence_counts.target.test: correct has 1 values for 100 sentence ids") as err:
+        render_leaderboard(results, "md")
+    assert err.value.path == str(path)

@@ -132,3 +132,39 @@ def test_raw_feature_split_equals_fugashi_parser(native, xtreme_dir):
     for tokens in panx_head(xtreme_dir, "ja", 100):
         for word in native._tagger("".join(tokens)):
             assert native._readings(word) == (word.feature.kana, word.feature.pron), word.surface
+
+
+def test_small_kana_sokuon_and_long_marks_in_the_one_character_layout(native):
+    # キャット [kʲatto]: the small ャ carries the vowel, ッ the doubled t; no raw kana as IPA.
+    result = native.transcribe(list("キャット"))
+    assert result.ipa == ("kʲ", "a", "t", "to") and result.status == ("ok",) * 4
+    assert "".join(native.transcribe(list("ラーメン")).ipa) == native.transcribe(["ラーメン"]).ipa[0]
+    # The one-character layout reads exactly like the word, for real PAN-X-style words.
+    for word in ("ウィキペディア", "チェック", "シャチョー", "東京タワー", "ちょっと"):
+        assert "".join(native.transcribe(list(word)).ipa) == native.transcribe([word]).ipa[0], word
+
+
+def test_no_word_initial_rule_fires_at_every_token(native):
+    # epitran writes a word-initial r as ɖ; at one-character tokens that was every r.
+    for word in ("ラーメン", "ロシア", "アメリカ", "ありがとう"):
+        ipa = "".join(native.transcribe(list(word)).ipa)
+        assert "ɖ" not in ipa and "ɾ" in ipa, (word, ipa)
+
+
+def test_moraic_nasal_by_next_sound(native):
+    assert native.transcribe(list("さんぽ")).ipa[1] == "m"
+    assert native.transcribe(list("ほん")).ipa[1] == "ɴ"
+    assert native.transcribe(list("けんい")).ipa[1] == "ɰ̃"
+
+
+def test_kanji_unidic_only_knows_inside_words(native):
+    # 演 alone has no unidic entry (it was failed): pykakasi's reading エン, status fallback.
+    alone = native.transcribe(["演"])
+    assert alone.ipa == ("eɴ",) and alone.status == ("fallback",)
+    in_word = native.transcribe(list("演奏"))
+    assert in_word.status == ("ok", "ok") and in_word.romanized == ("en", "soo")
+
+
+def test_small_kana_in_a_word_unidic_does_not_know(native):
+    # unidic reads the unknown しょう as シヨー (full-size ヨ); the spelling's small ょ is kept.
+    assert native.transcribe(list("がんしょう")).ipa == ("ɡa", "ɰ̃", "ɕ", "o", "ː")

@@ -55,10 +55,13 @@ def test_mixed_latin_hangul_and_hanja_tokens(native):
     check_shape(["K리그", "FC에서", "(", "關東地方", ")"], result)
     assert result.ipa[:2] == ("Klikɯ", "FCesʌ")
     assert result.romanized[:2] == ("Krigeu", "FCeseo")
-    assert result.status == ("ok", "ok", "passthrough", "failed", "passthrough")
-    # UDPOS ko dev line 27259: hanja + particle; the particle is read, the hanja kept: fallback.
+    # Latin capitals copied inside a token are not IPA: the token is fallback, never ok. Hanja are
+    # read as Sino-Korean (關東地方 관동지방), status fallback, the route recorded.
+    assert result.status == ("fallback", "fallback", "passthrough", "fallback", "passthrough")
+    assert result.ipa[3] == "kwantoŋt͡ɕipaŋ" and result.read_as[3] == "ko-hanja"
+    # UDPOS ko dev line 27259: hanja + particle, 神 read 신.
     mixed = native.transcribe(["神의"])
-    assert (mixed.ipa, mixed.romanized, mixed.status) == (("神ɰi",), ("神ui",), ("fallback",))
+    assert (mixed.romanized, mixed.status, mixed.read_as) == (("sinui",), ("fallback",), ("ko-hanja",))
 
 
 def test_korean_romanizer_key_error_is_guarded(native, paper):
@@ -101,3 +104,28 @@ def test_cached_jamo_route_equals_epitran(native, xtreme_dir):
     assert len(hangul) > 500
     for word in hangul:
         assert native._transliterate(word) == native._epitran.transliterate(word), word
+
+
+def test_h_between_voiced_sounds_is_kept_and_coda_h_drops(native):
+    # Onset ㅎ after a vowel or sonorant is voiced [ɦ], not deleted (epitran deleted it).
+    assert native.transcribe(["가난하다"]).ipa == ("kananɦata",)
+    assert native.transcribe(["전화"]).ipa[0].count("ɦ") == 1
+    # Coda ㅎ/ㄶ before a vowel-initial suffix does drop (Standard Pronunciation #12-4).
+    assert native.transcribe(["좋아", "않아"]).ipa == ("t͡ɕoa", "ana")
+
+
+def test_palatalisation_only_across_a_morpheme_boundary(native):
+    # Coda ㄷ/ㅌ + suffix 이/히 palatalise (#17); onset ㄷ before ㅣ inside a morpheme does not.
+    assert native.transcribe(["같이", "굳이", "닫히다"]).ipa == ("kat͡ɕʰi", "kut͡ɕi", "tat͡ɕʰita")
+    assert native.transcribe(["어디", "디자인"]).ipa == ("ʌti", "tit͡ɕain")
+
+
+def test_ui_after_a_consonant_and_jyeo(native):
+    # 의 word-initially stays [ɰi]; after a consonant it is read ㅣ (희망 [히망]); 져 is read 저.
+    assert native.transcribe(["의사", "희망", "띄어쓰기"]).ipa == ("ɰisa", "himaŋ", "t͈iʌs͈ɯki")
+    assert native.transcribe(["가져가다"]).ipa == ("kat͡ɕʌkata",)
+
+
+def test_tensing_after_a_nasal_final_verb_stem(native):
+    # 담다 [담따], 신다 [신따] (#24); a vowel before 다 (바다) is not a stem coda: no tensing.
+    assert native.transcribe(["담다", "신다", "바다"]).ipa == ("tamt͈a", "ɕint͈a", "pata")

@@ -73,13 +73,15 @@ def test_latin_digits_and_punctuation_inside_chinese(native, paper):
                                                          "passthrough")
         assert result.romanized[4] == "nian2"
     mixed = native.transcribe(["K歌"])
-    assert (mixed.ipa, mixed.romanized, mixed.status) == (("Kkɤ˥",), ("Kge1",), ("ok",))
+    # The Latin capital copied inside the token is not IPA: fallback, never ok.
+    assert (mixed.ipa, mixed.romanized, mixed.status) == (("Kkɤ˥",), ("Kge1",), ("fallback",))
 
 
 def test_unreadable_characters_fail_or_fall_back(native):
     result = native.transcribe(["の", "𠮷", "嗯"])
-    assert result.status[:2] == ("failed", "failed")
-    assert result.ipa[:2] == ("の", "𠮷")
+    # Kana in Chinese text are read as Japanese (fallback, route recorded); 𠮷 has no reading.
+    assert result.status[:2] == ("fallback", "failed") and result.read_as[0] == "ja"
+    assert result.ipa[:2] == ("no", "𠮷")
     # 嗯 is pinyin n2, which dragonmapper cannot map: Latin-letter reading of the pinyin.
     assert (result.romanized[2], result.status[2]) == ("n2", "fallback")
 
@@ -107,3 +109,10 @@ def test_cache_does_not_change_results(xtreme_dir):
         for tokens in sentences:
             assert cached.transcribe(tokens) == uncached.transcribe(tokens)
             check_shape(tokens, uncached.transcribe(tokens))
+
+
+def test_yi_bu_sandhi_by_rule(native):
+    # 不 bu2 before a 4th tone; 一 yi2 before a 4th, yi4 before 1-3, yi1 when counted.
+    assert native.readings("我不去不对一样一天第一十一") == [
+        "wo3", "bu2", "qu4", "bu2", "dui4", "yi2", "yang4", "yi4", "tian1", "di4", "yi1", "shi2", "yi1"]
+    assert native.readings("不好") == ["bu4", "hao3"]

@@ -15,6 +15,7 @@ from cjkv_phon.errors import InputError
 from cjkv_phon.schema import RESULT_KEYS
 from cjkv_phon.training.config import TrainConfig
 from cjkv_phon.training.metrics import evaluate_tags
+from cjkv_phon.training.sentence_scores import read_counts, sentence_counts
 from cjkv_phon.training.trainer import repair_iob, train
 from tests.training.conftest import read_examples
 
@@ -71,6 +72,13 @@ def test_results_json_and_predictions_for_each_system(tiny_run, system):
             assert all(r["gold"] == gold[r["id"]] for r in rows)
             again = evaluate_tags([r["gold"] for r in rows], [r["pred"] for r in rows], "panx")
             assert on_disk["metrics"][side][split] == pytest.approx(again), (side, split)
+            # The committed per-sentence counts: the predictions' ids, in order, and their sums give
+            # the recorded F1 to the last bit (what the paired bootstrap resamples).
+            counts = read_counts(on_disk, side, split)
+            assert list(counts.ids) == [r["id"] for r in rows]
+            assert counts.f1() == on_disk["metrics"][side][split]["f1"], (side, split)
+            assert (counts.counts == sentence_counts([r["id"] for r in rows], [r["gold"] for r in rows],
+                                                     [r["pred"] for r in rows], "panx").counts).all()
     lines = (run_dir / "predictions" / "target-test.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 40                                  # the build keeps 40 sentences per file
     first = json.loads(lines[0])

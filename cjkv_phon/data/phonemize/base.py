@@ -13,6 +13,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Sequence
 
+from cjkv_phon.data.normalize import normalize_tokens
+from cjkv_phon.errors import InputError
 from cjkv_phon.registry import Registry
 
 
@@ -23,6 +25,9 @@ class Transcription:
     ipa: tuple[str, ...]
     romanized: tuple[str, ...]
     status: tuple[str, ...]
+    # Per token, the language a run of another script was read as (``"ja"`` for kana in Chinese
+    # text, ``"ko-hanja"`` for Hanja), ``""`` for the sentence's own language; empty if none was.
+    read_as: tuple[str, ...] = ()
 
 
 class Phonemizer(ABC):
@@ -35,17 +40,54 @@ class Phonemizer(ABC):
 
     lang: str = ""
     scheme: str = ""
+    # True where the phonemizer routes runs of other scripts itself (token-wise phonemizers, inside
+    # each token); otherwise whole failed tokens are routed after transcription (routing.py).
+    routes_runs: bool = False
 
     def __init__(self, cache: bool = True) -> None:
         self.cache = cache
 
-    @abstractmethod
     def transcribe(self, tokens: Sequence[str]) -> Transcription:
-        """Transcribe one sentence; the result has exactly ``len(tokens)`` entries per list."""
+        """Transcribe one sentence; the result has exactly ``len(tokens)`` entries per list.
+
+        The one entry point of every phonemizer, so everything that transcribes (the build, the
+        dictionaries, ``cjkv phonemize``) gets the same two guarantees: tokens are normalised first
+        (:func:`~cjkv_phon.data.normalize.normalize_token`: NFC, Hangul jamo composed), and no token
+        whose transcription holds a character that is not IPA is ``ok``
+        (:func:`~cjkv_phon.data.phonemize.ipa_symbols.enforce`).
+        """
+        check_tokens(tokens)
+        tokens, _ = normalize_tokens(tokens)
+        result = self._transcribe(tokens)
+        if not self.routes_runs and "failed" in result.status:
+            result = route_failed_tokens(self.lang, self.scheme, tokens, result)
+        pieces = [enforce(t, Piece(i, r, s), self.lang)
+                  for t, i, r, s in zip(tokens, result.ipa, result.romanized, result.status)]
+        if all(p.status == s for p, s in zip(pieces, result.status)):
+            return result
+        ipa, romanized, status = zip(*pieces)
+        return Transcription(ipa, romanized, status, result.read_as)
+
+    @abstractmethod
+    def _transcribe(self, tokens: tuple[str, ...]) -> Transcription:
+        """Transcribe one normalised sentence (the language's own work, behind :meth:`transcribe`)."""
 
     @abstractmethod
     def versions(self) -> dict[str, str]:
         """Versions of the tools this phonemizer relies on (recorded in parquet metadata)."""
+
+
+# Imported after the classes above: ipa_symbols needs scripts.Piece, which does not import this module.
+from cjkv_phon.data.phonemize.ipa_symbols import enforce  # noqa: E402
+from cjkv_phon.data.phonemize.routing import route_failed_tokens  # noqa: E402
+from cjkv_phon.data.phonemize.scripts import Piece  # noqa: E402
+
+
+def check_tokens(tokens: Sequence[str]) -> None:
+    """Reject empty tokens: they would get an empty transcription, which the data never holds."""
+    for i, token in enumerate(tokens):
+        if not token:
+            raise InputError(f"token {i} is empty", value=list(tokens))
 
 
 PHONEMIZERS: Registry[type[Phonemizer]] = Registry("phonemizer")

@@ -63,6 +63,15 @@ def rule_literal(rule: Rule) -> str | None:
     return target
 
 
+def rule_replacement(rule: Rule) -> str | None:
+    """The replacement ``b`` of an epitran rule ``a -> b / X _ Y`` (None for other rule kinds)."""
+    rewrite = inspect.getclosurevars(rule).nonlocals.get("rewrite")
+    if rewrite is None:
+        return None
+    value = inspect.getclosurevars(rewrite).nonlocals.get("b")
+    return value if isinstance(value, str) else None
+
+
 def gated_rules(processor: PrePostProcessor) -> tuple[tuple[str | None, Rule], ...]:
     """A processor's rules in order, each with the literal that gates it (None: always apply)."""
     return tuple((rule_literal(rule), rule) for rule in processor.rules.rules)
@@ -98,6 +107,18 @@ class FastEpitran(SimpleEpitran):
         self._pre = gated_rules(self.preprocessor)
         self._post = gated_rules(self.postprocessor)
         self._diacritics = frozenset(self.strip_diacritics.diacritics)
+
+    def drop_post_rules(self, rules: frozenset[tuple[str, str]]) -> int:
+        """Switch off the post rules ``a -> b`` given as ``(a, b)`` pairs (a plain literal ``a``).
+
+        For rules a caller applies more precisely itself (Korean: on syllables, see ``ko_rules``).
+        Returns how many rules were dropped, so a changed rule file cannot go unnoticed.
+        """
+        kept = tuple((lit, rule) for lit, rule in self._post
+                     if (lit, rule_replacement(rule)) not in rules)
+        dropped = len(self._post) - len(kept)
+        self._post = kept
+        return dropped
 
     def general_trans(self, text: str, filter_func: Callable[[tuple[str, bool]], bool],
                       normpunc: bool = False, ligatures: bool = False) -> str:

@@ -7,8 +7,12 @@ onset (한국어 [hankukʌ]), nasal assimilation (국민 [kuŋmin]), lateralisat
 palatalisation (같이 [kat͡ɕʰi]), ㅎ aspiration and deletion (좋다 [t͡ɕotʰa], 많이 [mani]) and
 tensification after obstruents (읽다 [ikt͈a]). Not covered (they need morphology or a dictionary,
 epitran excludes them): n-insertion (솜이불 [somnibul]), tensification across compound boundaries.
-We add one allophone epitran leaves out, from ``resources/phonemize/ko_allophones.csv``: ㅅ/ㅆ are
-alveolo-palatal [ɕ]/[ɕ͈] before i and j (신라 [ɕilla]). Rules apply within a token: Korean tokens
+Three epitran rules that cannot tell a coda from an onset (ㅎ deletion #12-4, palatalisation #17)
+are switched off and applied on syllables instead, with #5 (져 -> 저) and post-nasal tensing of a
+verb stem before 다 (#24), by :mod:`~cjkv_phon.data.phonemize.ko_rules` before the map. We add
+allophones epitran leaves out, from ``resources/phonemize/ko_allophones.csv``: ㅅ/ㅆ are
+alveolo-palatal [ɕ]/[ɕ͈] before i and j (신라 [ɕilla]); ㅎ between voiced sounds is [ɦ]; ㅢ after a
+consonant is [i] (희망 [himaŋ]). Rules apply within a token: Korean tokens
 are eojeol (space-separated words), and sound changes across spaces are optional in speech.
 Korean has no lexical tones.
 
@@ -18,7 +22,8 @@ Romanized (both schemes): korean-romanizer (Revised Romanization with its own pr
 korean-romanizer raises ``KeyError`` on a syllable with a ㄶ or ㅀ coda followed by anything but a
 Hangul syllable (``않ㄱ``, or punctuation); such a run is romanized syllable by syllable instead,
 status ``fallback``. Mixed tokens (``K리그``, ``FC에서``) keep their Latin part as written and
-transcribe the Hangul part; hanja inside Korean text (關東地方) cannot be read offline: ``failed``.
+transcribe the Hangul part; Hanja inside Korean text (關東地方) are read as Sino-Korean through the
+``hanja`` package's table and this phonemizer (status ``fallback``, see ``routing.py``).
 """
 
 from __future__ import annotations
@@ -32,7 +37,9 @@ from korean_romanizer.romanizer import Romanizer
 
 from cjkv_phon.data.phonemize.base import register
 from cjkv_phon.data.phonemize.epitran_engine import FastEpitran
+from cjkv_phon.data.phonemize.ko_rules import EPITRAN_RULES_OFF, apply_spelling_rules
 from cjkv_phon.data.phonemize.latin import latin_to_ipa
+from cjkv_phon.data.phonemize.routing import hanja_version
 from cjkv_phon.data.phonemize.scripts import STATUS_FALLBACK, STATUS_OK, Piece, failed
 from cjkv_phon.data.phonemize.tables import read_table, table_path
 from cjkv_phon.data.phonemize.tokens import TokenwisePhonemizer
@@ -93,12 +100,18 @@ class NativeKo(TokenwisePhonemizer):
         # epitran's map-and-rules engine without the panphon feature table we never use (~4 s and
         # ~100 MB per instance) and with rules skipped where they cannot match (same output).
         self._epitran = FastEpitran("kor-Hang")
+        # Rules that epitran applies to onsets as well as codas, applied on syllables instead.
+        dropped = self._epitran.drop_post_rules(EPITRAN_RULES_OFF)
+        if dropped != len(EPITRAN_RULES_OFF):
+            raise RuntimeError(f"epitran kor-Hang: expected to switch off {len(EPITRAN_RULES_OFF)} "
+                               f"rules, found {dropped}; check the epitran version")
 
     def versions(self) -> dict[str, str]:
-        return {name: metadata.version(name) for name in ("epitran", "korean-romanizer")}
+        return {**{name: metadata.version(name) for name in ("epitran", "korean-romanizer")},
+                "hanja": hanja_version()}
 
     def _run(self, text: str) -> Piece:
-        ipa = apply_allophones(self._transliterate(text))
+        ipa = apply_allophones(self._transliterate(apply_spelling_rules(text)))
         if not ipa:
             return failed(text)
         romanized, status = romanize(text)

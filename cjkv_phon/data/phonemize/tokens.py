@@ -21,8 +21,8 @@ from itertools import accumulate, groupby
 from typing import Iterable, Sequence
 
 from cjkv_phon.data.phonemize.base import Phonemizer, Transcription
+from cjkv_phon.data.phonemize.routing import read_foreign
 from cjkv_phon.data.phonemize.scripts import Piece, combine, failed, passthrough, script_of
-from cjkv_phon.errors import InputError
 
 # Scripts that are copied as written in every language (see the module docstring).
 PASSTHROUGH_SCRIPTS: frozenset[str] = frozenset({"latin", "digit", "symbol"})
@@ -30,11 +30,6 @@ PASSTHROUGH_SCRIPTS: frozenset[str] = frozenset({"latin", "digit", "symbol"})
 Span = tuple[int, int, Piece]
 
 
-def check_tokens(tokens: Sequence[str]) -> None:
-    """Reject empty tokens: they would get an empty transcription, which the data never holds."""
-    for i, token in enumerate(tokens):
-        if not token:
-            raise InputError(f"token {i} is empty", value=list(tokens))
 
 
 def to_transcription(pieces: Iterable[Piece]) -> Transcription:
@@ -88,36 +83,60 @@ class TokenwisePhonemizer(Phonemizer):
     """
 
     own_scripts: frozenset[str] = frozenset()
+    routes_runs = True
 
     def __init__(self, cache: bool = True) -> None:
         super().__init__(cache)
-        self._memo: dict[str, Piece] = {}
+        self._memo: dict[str, tuple[Piece, str]] = {}
 
-    def transcribe(self, tokens: Sequence[str]) -> Transcription:
+    def _transcribe(self, tokens: tuple[str, ...]) -> Transcription:
         """Transcribe each token on its own (memoised per distinct token when caching)."""
-        check_tokens(tokens)
-        return to_transcription(self._token(t) for t in tokens)
+        found = [self._token(t) for t in tokens]
+        result = to_transcription(piece for piece, _ in found)
+        read_as = tuple(lang for _, lang in found)
+        return Transcription(result.ipa, result.romanized, result.status, read_as) if any(read_as) \
+            else result
 
-    def _token(self, token: str) -> Piece:
+    def _token(self, token: str) -> tuple[Piece, str]:
         if not self.cache:
             return self._uncached_token(token)
-        piece = self._memo.get(token)
-        if piece is None:
-            piece = self._memo[token] = self._uncached_token(token)
-        return piece
+        found = self._memo.get(token)
+        if found is None:
+            found = self._memo[token] = self._uncached_token(token)
+        return found
 
-    def _uncached_token(self, token: str) -> Piece:
-        return combine(self._route(script, run) for script, run in self._runs(token))
+    def _uncached_token(self, token: str) -> tuple[Piece, str]:
+        """The token's piece and the language(s) its foreign runs were read as (``+``-joined)."""
+        pieces, langs = [], []
+        for script, run in self._runs(token):
+            piece, read_as = self._route(script, run)
+            pieces.append(piece)
+            if read_as and read_as not in langs:
+                langs.append(read_as)
+        return combine(pieces), "+".join(langs)
 
     def _runs(self, token: str) -> list[tuple[str, str]]:
-        """Runs of the language's own scripts (merged, e.g. kanji+kana) and of each other script."""
-        key = lambda ch: "own" if script_of(ch) in self.own_scripts else script_of(ch)  # noqa: E731
+        """Runs of the language's own scripts (merged, e.g. kanji+kana) and of each other script.
+
+        Han next to kana in a language that reads neither is Japanese (東京タワー): one kana run.
+        """
+        japanese = "kana" not in self.own_scripts and any(script_of(ch) == "kana" for ch in token)
+
+        def key(ch: str) -> str:
+            script = script_of(ch)
+            if script in self.own_scripts:
+                return "own"
+            return "kana" if japanese and script == "han" else script
+
         return [(script, "".join(chars)) for script, chars in groupby(token, key=key)]
 
-    def _route(self, script: str, run: str) -> Piece:
+    def _route(self, script: str, run: str) -> tuple[Piece, str]:
+        """A run's piece: own script read, passthrough copied, another script routed (routing.py)."""
         if script == "own":
-            return self._run(run)
-        return passthrough(run) if script in PASSTHROUGH_SCRIPTS else failed(run)
+            return self._run(run), ""
+        if script in PASSTHROUGH_SCRIPTS:
+            return passthrough(run), ""
+        return read_foreign(self.lang, self.scheme, run, own=self._run, script=script)
 
     @abstractmethod
     def _run(self, text: str) -> Piece:

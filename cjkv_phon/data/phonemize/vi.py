@@ -1,4 +1,4 @@
-"""Vietnamese: spelling -> IPA with viphoneme's syllable converter (Northern dialect, tone numbers).
+"""Vietnamese: spelling -> IPA with viphoneme's syllable converter, Hanoi reading, tone numbers.
 
 viphoneme's public functions are unusable here: ``vi2IPA`` spawns a subprocess per call and writes
 inside site-packages (~39 tokens/s), and importing the package at all fails without ``vinorm`` and
@@ -9,6 +9,12 @@ imports, so :func:`viphoneme_convert` compiles just that part of ``viphoneme/T2I
 installed package (found with ``importlib.util.find_spec``, which does not run the package) and calls
 it with ``T2IPA``'s own settings: Northern dialect, tones as numbers 1-6 (1 ngang, 2 huyền, 3 ngã,
 4 hỏi, 5 sắc, 6 nặng), e.g. ``việt`` -> ``viət6``.
+
+Dialect (``native``): ``hanoi`` by default, the standard the lexicons and most speakers follow:
+viphoneme's Northern reading keeps tr/ch, s/x and r/d/gi apart, which Hanoi merges (tr = ch [c],
+s = x [s], r = d = gi [z]), and misreads some rhymes (eo, êu, ưu, iê after y/u, gi + iê, gì); the
+table ``resources/phonemize/vi_hanoi.csv`` rewrites each syllable's IPA (tones untouched).
+``NativeVi(dialect="northern")`` keeps viphoneme's reading as it is.
 
 ``native``: the token is NFC-normalised (PAN-X mixes ``hoà``/``hòa`` tone placements; both decode the
 same) and lower-cased. A token that is several syllables written together (UDPOS vi removes the
@@ -27,6 +33,7 @@ Romanized (both schemes): the spelling itself, NFC-normalised.
 from __future__ import annotations
 
 import importlib.util
+import re
 import unicodedata
 from functools import lru_cache
 from importlib import metadata
@@ -37,13 +44,18 @@ from typing import Callable
 from cjkv_phon.data.phonemize.base import register
 from cjkv_phon.data.phonemize.latin import latin_to_ipa
 from cjkv_phon.data.phonemize.scripts import STATUS_FALLBACK, STATUS_OK, Piece, failed
+from cjkv_phon.data.phonemize.tables import read_table, table_path
 from cjkv_phon.data.phonemize.tokens import TokenwisePhonemizer
+from cjkv_phon.errors import InputError, check_choice
 
 # T2IPA's settings: Northern dialect, no glottal onset, "pham" tone numbers, no palatal codas.
 _DIALECT, _GLOTTAL, _PHAM, _CAO, _PALATALS, _DELIMIT = "n", 0, 1, 0, 0, ""
 # The first line of T2IPA.py that needs the missing packages; everything above it is the converter.
 _CUT_AT = "from vinorm import"
 _MAX_SYLLABLE = 8  # letters in the longest Vietnamese syllable (nghiêng has 7)
+# Combining tone marks: grave (huyền), acute (sắc), hook (hỏi), tilde (ngã), dot below (nặng).
+_TONE_MARKS = frozenset("\u0300\u0301\u0309\u0303\u0323")
+_VOWEL_LETTERS = frozenset("aăâeêioôơuưy")
 
 
 @lru_cache(maxsize=1)
@@ -82,19 +94,73 @@ def split_syllables(word: str, read: Callable[[str], str | None]) -> list[str] |
     return best[-1]
 
 
+@lru_cache(maxsize=1)
+def hanoi_rules() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """The (pattern, replacement) rows of ``vi_hanoi.csv``, applied in file order to a syllable."""
+    rules = []
+    for line, row in enumerate(read_table("vi_hanoi.csv", ("pattern", "replacement"), ("note",)),
+                               start=2):
+        try:
+            rules.append((re.compile(row["pattern"]), row["replacement"]))
+        except re.error as err:
+            raise InputError(f"bad regex: {err}", table_path("vi_hanoi.csv"), line,
+                             row["pattern"]) from err
+    return tuple(rules)
+
+
+def _base_letters(syllable: str) -> str:
+    """``syllable`` without its tone marks (vowel-quality marks kept): ``giếng`` -> ``giêng``."""
+    decomposed = unicodedata.normalize("NFD", syllable)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONE_MARKS))
+
+
+def hanoi_syllable_ipa(syllable: str) -> str | None:
+    """IPA of one lower-case syllable in the Hanoi reading (``"trang"`` -> ``"caŋ1"``), or None.
+
+    viphoneme's Northern reading with the Hanoi mergers and rhyme fixes of ``vi_hanoi.csv``; gi
+    before iê or a lone i (``giếng``, ``gì``) is the onset z plus that rhyme (viphoneme drops the i
+    of iê and reads gì as ɣi).
+    """
+    base = _base_letters(syllable)
+    if base.startswith("gi") and (base[2:3] in ("", "ê") or base[2:3] not in _VOWEL_LETTERS):
+        rest = syllable_ipa(syllable[1:])
+        ipa = "z" + rest if rest is not None else syllable_ipa(syllable)
+    else:
+        ipa = syllable_ipa(syllable)
+    if ipa is None:
+        return None
+    for pattern, replacement in hanoi_rules():
+        ipa = pattern.sub(replacement, ipa)
+    return ipa
+
+
+# Dialect name -> syllable reader. ``northern`` is viphoneme's reading as it is (kept by name).
+DIALECTS: dict[str, Callable[[str], str | None]] = {"hanoi": hanoi_syllable_ipa,
+                                                    "northern": syllable_ipa}
+DEFAULT_DIALECT = "hanoi"
+
+
 @register("native", "vi")
 class NativeVi(TokenwisePhonemizer):
-    """viphoneme syllables (with joined-syllable splitting), Latin-letter fallback for foreign words."""
+    """viphoneme syllables (with joined-syllable splitting), Latin-letter fallback for foreign words.
+
+    Args:
+        dialect: ``hanoi`` (the default: the standard, merging tr/ch, s/x, r/d/gi) or ``northern``
+            (viphoneme's reading as it is, which keeps them apart).
+    """
 
     own_scripts = frozenset({"latin"})
 
-    def __init__(self, cache: bool = True) -> None:
+    def __init__(self, cache: bool = True, dialect: str = DEFAULT_DIALECT) -> None:
         super().__init__(cache)
-        self._syllable = lru_cache(maxsize=None)(syllable_ipa) if cache else syllable_ipa
+        check_choice("Vietnamese dialect", dialect, tuple(DIALECTS))
+        self.dialect = dialect
+        read = DIALECTS[dialect]
+        self._syllable = lru_cache(maxsize=None)(read) if cache else read
         viphoneme_convert()  # fail at construction, not at the first sentence
 
     def versions(self) -> dict[str, str]:
-        return {"viphoneme": metadata.version("viphoneme")}
+        return {"viphoneme": metadata.version("viphoneme"), "dialect": self.dialect}
 
     def _run(self, text: str) -> Piece:
         spelling = unicodedata.normalize("NFC", text)

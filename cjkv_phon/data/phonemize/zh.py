@@ -11,6 +11,10 @@ character standing alone is read from its original form, so a fold that merges t
 (髮 fà and 發 fā both -> 发) does not change a single character's reading. Pinyin -> IPA is
 dragonmapper's table.
 
+Tone sandhi of 一 and 不 is applied by rule everywhere (:func:`yi_bu_sandhi`: 不对 bu2, 一样 yi2,
+一天 yi4, 第一 yi1), as dictionaries write them in phrases; other tones are citation tones (no
+third-tone sandhi).
+
 ``paper``: the seed paper's chain, character by character with dragonmapper (its hanzi -> pinyin
 gives each character's most frequent reading, so 行 is always *xing2*), then dragonmapper's IPA.
 
@@ -27,7 +31,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from importlib import metadata
-from typing import Callable, Sequence
+from typing import Callable
 
 from dragonmapper import hanzi as dm_hanzi
 from dragonmapper import transcriptions as dm_trans
@@ -40,7 +44,7 @@ from cjkv_phon.data.phonemize.scripts import (STATUS_FALLBACK, STATUS_OK, Piece,
                                               passthrough, script_of, script_pattern)
 from cjkv_phon.data.phonemize.tables import opencc_char_map
 from cjkv_phon.data.phonemize.tokens import (PASSTHROUGH_SCRIPTS, Span, TokenwisePhonemizer,
-                                             assemble, check_tokens)
+                                             assemble)
 
 # A numbered pinyin syllable as pypinyin/dragonmapper write it; anything else is "no pinyin".
 _NUMBERED = re.compile(r"^[a-zü]+[1-5]?$")
@@ -60,6 +64,36 @@ def _pinyin_of(text: str) -> list[str]:
         return out
     # pypinyin did not give one reading per character: read the characters one by one instead.
     return [_pinyin_of(c)[0] for c in text] if len(text) > 1 else [""]
+
+
+# Numerals: 一 next to one of these (or after 第) is counted and keeps its citation tone yi1.
+_NUMERALS = frozenset("零〇一二三四五六七八九十百千万萬亿億两兩第")
+
+
+def yi_bu_sandhi(text: str, readings: list[str]) -> list[str]:
+    """The tone sandhi of 一 and 不 applied by rule, everywhere (pypinyin's phrase table has it only
+    for the phrases it lists: 不对 bu2 but 不去 bu4, 一样 yi1).
+
+    不 is bu2 before a 4th tone, else bu4; 一 is yi2 before a 4th (or neutral) tone and yi4 before
+    tones 1-3, except when counted (next to a numeral, after 第) or with no syllable after it: yi1.
+    The convention of Mandarin dictionaries' phrase entries (ipa-dict: 一样 i˧˥jɑŋ˥˩); third-tone
+    sandhi is not applied (citation tones).
+    """
+    out = list(readings)
+    for i, char in enumerate(text):
+        if char not in "一不" or not out[i]:
+            continue
+        nxt = out[i + 1] if i + 1 < len(out) else ""
+        tone = nxt[-1] if nxt[-1:].isdigit() else ""
+        if char == "不":
+            out[i] = "bu2" if tone == "4" else "bu4"
+            continue
+        counted = (i and text[i - 1] in _NUMERALS) or (i + 1 < len(text) and text[i + 1] in _NUMERALS)
+        if counted or not tone:
+            out[i] = "yi1"
+        else:
+            out[i] = "yi2" if tone in "45" else "yi4"
+    return out
 
 
 def syllable_piece(syllable: str) -> Piece:
@@ -90,9 +124,8 @@ class NativeZh(Phonemizer):
         return {name: metadata.version(name) for name in
                 ("pypinyin", "dragonmapper", "opencc-python-reimplemented")}
 
-    def transcribe(self, tokens: Sequence[str]) -> Transcription:
+    def _transcribe(self, tokens: tuple[str, ...]) -> Transcription:
         """Read the joined sentence, then give each character's syllable back to its token."""
-        check_tokens(tokens)
         text = "".join(tokens)
         readings = self.readings(text)
         spans: list[Span] = [(i, i + 1, self._piece(char, syllable))
@@ -117,7 +150,7 @@ class NativeZh(Phonemizer):
                 # A phrase is read folded; a lone character from its original form (see module doc).
                 out[pos:pos + len(word)] = self._phrase(word if len(word) > 1 else text[pos])
                 pos += len(word)
-        return out
+        return yi_bu_sandhi(folded, out)
 
     def _char_piece(self, char: str, syllable: str) -> Piece:
         script = script_of(char)
