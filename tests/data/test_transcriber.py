@@ -79,3 +79,13 @@ def test_datasets_map_with_two_processes(tmp_path: Path) -> None:
     assert mapped["ipa"] == [list(s.ipa) for s in expected]
     assert mapped["romanized"][0] == ["yin2", "hang2", "hang2", "zhang3"]
     assert mapped["id"] == list("abcd")
+
+
+def test_text_and_tokens_are_nfc_normalised_like_the_readers() -> None:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFD", "한국어")  # 9 conjoining jamo
+    got = Transcriber("ko", tokenize="chars").transcribe([decomposed])[0]
+    assert got.tokens == ("한", "국", "어") and set(got.status) == {"ok"}
+    same = Transcriber("ko", tokenize="pretokenized").transcribe([[decomposed]])[0]
+    assert same.tokens == ("한국어",) and same.ipa == Transcriber("ko").transcribe(["한국어"])[0].ipa
