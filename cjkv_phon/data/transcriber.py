@@ -153,11 +153,17 @@ class Transcriber:
 
     # -- set-up ------------------------------------------------------------------------------
     def setup(self) -> "Transcriber":
-        """Build the phonemizer now (it is otherwise built on the first batch); returns self."""
+        """Build the phonemizer, and those it routes other scripts to, now (else on the first batch)."""
         if self._phonemizer is None:
             from cjkv_phon.data.phonemize import get_phonemizer  # the linguistic tools: lazily
+            from cjkv_phon.data.phonemize.routing import routes
 
             self._phonemizer = get_phonemizer(self.lang, self.scheme, cache=self.cache)
+            # Runs of another script are read by that language's phonemizer (script routing), which
+            # is otherwise built at the first such run: mid-stream, once in every worker process.
+            for (lang, _script), target in sorted(routes().items()):
+                if lang == self.lang and target in LANGS and target != self.lang:
+                    get_phonemizer(target, self.scheme)  # as routing.py asks for it
         return self
 
     def versions(self) -> dict[str, str]:
