@@ -5,6 +5,8 @@ per line (zh/ja tokens joined, ko/vi joined with spaces), transcribed with the d
 (chars for zh/ja, words for ko/vi) and scheme ``native`` into parquet, one run per language and engine.
 Engines: ``local`` with 1 worker, ``local`` with 2 workers, ``ray`` on a local Ray with 2 CPUs
 (2 Transcriber actors); one Ray instance serves the four languages (its ``ray.init`` is timed apart).
+Each local run starts in a fresh process (the 1-worker engine transcribes in that process; the 2-worker
+engine spawns its lanes from it), so no run inherits phonemizer tables or memo caches from an earlier one.
 
 Start-up is separated from throughput: ``first_batch_s`` runs from the engine's start to the first
 batch written (worker or actor set-up, phonemizer construction, one batch); throughput is the
@@ -21,6 +23,8 @@ Prints a table and writes ``benchmarks/results/bench_phonemize.json``.
 from __future__ import annotations
 
 import argparse
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 import logging
 import os
 import platform
@@ -89,8 +93,11 @@ def run_engine(name: str, inputs: dict[str, Path], out: Path, batch_size: int,
         cfg = PhonemizeConfig(lang=lang, input=str(path), output=str(out / f"{name}-{lang}.parquet"),
                               engine="ray" if name.startswith("ray") else "local",
                               workers=int(name.split("-")[1]), batch_size=batch_size)
-        engine = ray_engine if cfg.engine == "ray" else make_engine("local", workers=cfg.workers)
-        report = phonemize(cfg, engine=engine)
+        if cfg.engine == "ray":
+            report = phonemize(cfg, engine=ray_engine)
+        else:  # a fresh process per run, so no run inherits tables or caches an earlier one warmed
+            with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+                report = pool.submit(phonemize, cfg).result()
         first = min(batch_size, report.sentences)
         runs[lang] = {"sentences": report.sentences, "tokens": report.tokens,
                       "first_batch_sentences": first, **report.timings}
