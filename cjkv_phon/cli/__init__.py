@@ -8,6 +8,7 @@ from cjkv_phon.cli import bench as _bench  # noqa: F401  (registers commands)
 from cjkv_phon.cli import data as _data  # noqa: F401
 from cjkv_phon.cli import dictionary as _dictionary  # noqa: F401
 from cjkv_phon.cli import g2p as _g2p  # noqa: F401
+from cjkv_phon.cli import phonemize as _phonemize  # noqa: F401
 from cjkv_phon.cli import train as _train  # noqa: F401
 
 

@@ -28,9 +28,8 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
-from itertools import accumulate, chain
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -39,12 +38,14 @@ import pyarrow.parquet as pq
 import cjkv_phon
 from cjkv_phon.atomic import atomic_path
 from cjkv_phon.data.conllu import ConlluSource
+from cjkv_phon.data.features import hf_features_metadata, with_tag_ids
 from cjkv_phon.data.hub import HubSource
 from cjkv_phon.data.lanes import Lanes, signals_as_interrupt
 from cjkv_phon.data.input_rules import read_checks
 from cjkv_phon.data.integrity import matches_manifest
 from cjkv_phon.data.staging import Staging, clean_stale_staging
 from cjkv_phon.data.sentences import Sentence
+from cjkv_phon.data.transcriber import aligned_columns, transcribe_sentences
 from cjkv_phon.data.xtreme import ReadResult, Skipped, XtremeSource
 from cjkv_phon.errors import NothingToBuild, check_choice
 from cjkv_phon.provenance import sha256_file
@@ -60,7 +61,7 @@ META_PREFIX = "cjkv_phon."
 # stats and CLI code only present the data, so editing them does not force a rebuild.
 _CODE_GLOBS = ("schema.py", "data/sentences.py", "data/normalize.py", "data/xtreme.py", "data/conllu.py", "data/hub.py",
                "data/build.py", "data/phonemize/**/*.py", "resources/phonemize/**/*",
-               "resources/ud*")
+               "resources/ud*", "data/transcriber.py", "data/segment.py", "data/features.py")
 
 
 @dataclass(frozen=True)
@@ -327,25 +328,24 @@ def sentences_to_table(sentences: tuple[Sentence, ...], phonemizer: Any,
                        routed: Counter[str] | None = None) -> pa.Table:
     """Transcribe sentences into a table with ``SENTENCE_SCHEMA`` (checked by the caller).
 
-    The token-aligned columns are built as one flat string array plus offsets: converting nested
-    Python lists costs about half again as much, and the resulting arrays (so the file bytes) are
-    the same. ``progress(done, total)`` is called every :data:`PROGRESS_EVERY` sentences.
+    The token-aligned columns come from :mod:`cjkv_phon.data.transcriber` (transcribe, then align),
+    the code path ``cjkv phonemize`` shares, so both give a sentence the same readings.
+    ``progress(done, total)`` is called every :data:`PROGRESS_EVERY` sentences as they are transcribed.
     """
-    transcriptions = [phonemizer.transcribe(s.tokens) for s in _ticking(sentences, progress)]
+    tokens = [s.tokens for s in sentences]
+    transcriptions = transcribe_sentences(phonemizer, tokens, ticks=lambda ts: _ticking(ts, progress))
     if routed is not None:  # tokens read as another language (script routing), by language
         routed.update(lang for t in transcriptions for lang in t.read_as if lang)
+    aligned = aligned_columns(tokens, transcriptions)
     columns = {
         "id": _string_column([s.id for s in sentences]),
         "lang": _string_column([s.lang for s in sentences]),
         "task": _string_column([s.task for s in sentences]),
         "split": _string_column([s.split for s in sentences]),
-        "tokens": _list_column([s.tokens for s in sentences]),
         # Tags may be None (an unlabelled file): the nested conversion keeps those rows null.
         "tags": pa.array([list(s.tags) if s.tags is not None else None for s in sentences],
                          SENTENCE_SCHEMA.field("tags").type),
-        "ipa": _list_column([t.ipa for t in transcriptions]),
-        "romanized": _list_column([t.romanized for t in transcriptions]),
-        "status": _list_column([t.status for t in transcriptions]),
+        **aligned,
     }
     return pa.Table.from_arrays([columns[name] for name in SENTENCE_SCHEMA.names],
                                 schema=SENTENCE_SCHEMA)
@@ -354,8 +354,8 @@ def sentences_to_table(sentences: tuple[Sentence, ...], phonemizer: Any,
 PROGRESS_EVERY = 500
 
 
-def _ticking(sentences: tuple[Sentence, ...], progress: Callable[[int, int], None] | None
-             ) -> Iterator[Sentence]:
+def _ticking(sentences: Sequence[Any], progress: Callable[[int, int], None] | None
+             ) -> Iterator[Any]:
     """Yield ``sentences``, calling ``progress(done, total)`` every few hundred and at the end."""
     total = len(sentences)
     for i, sentence in enumerate(sentences, start=1):
@@ -366,12 +366,6 @@ def _ticking(sentences: tuple[Sentence, ...], progress: Callable[[int, int], Non
 
 def _string_column(values: list[str]) -> pa.Array:
     return pa.array(values, pa.string())
-
-
-def _list_column(rows: list[tuple[str, ...]]) -> pa.Array:
-    """A ``list<string>`` column from per-row tuples, via flat values and int32 offsets."""
-    offsets = pa.array([0, *accumulate(map(len, rows))], pa.int32())
-    return pa.ListArray.from_arrays(offsets, pa.array(list(chain.from_iterable(rows)), pa.string()))
 
 
 @dataclass(frozen=True)
@@ -442,9 +436,11 @@ def build_file(task: _Task, report: Callable[..., None] | None = None) -> FileRe
     where = f"{job.relpath} (from {task.source.kind} source)"
     check_sentence_rows(table, where)
     check_ok_is_ipa(table, job.lang, where)
-    table = table.replace_schema_metadata(_file_metadata(task, phonemizer.versions(),
-                                                         len(read.skipped), read.normalised,
-                                                         dict(sorted(routed.items()))))
+    table = with_tag_ids(table, job.task)  # ner_tags / pos_tags as ClassLabel ids (data/features.py)
+    table = table.replace_schema_metadata({
+        **_file_metadata(task, phonemizer.versions(), len(read.skipped), read.normalised,
+                         dict(sorted(routed.items()))),
+        **hf_features_metadata(table.schema, job.task)})
     if read.normalised:
         log.info("%s: NFC normalisation changed %d tokens", job.relpath, read.normalised)
     with atomic_path(Path(task.staging) / job.relpath) as tmp:

@@ -78,11 +78,16 @@ def _front_matter(name: str, files: dict[str, dict[str, Any]]) -> str:
         configs.setdefault(f"{entry['task']}.{entry['lang']}", []).append(
             {"split": HF_SPLITS[entry["split"]], "path": rel})
     langs = sorted({e["lang"] for e in files.values()}, key=LANGS.index)
+    from cjkv_phon.data.features import card_features  # loads datasets: only when writing a card
+
+    features = {task: card_features(task) for task in sorted({e["task"] for e in files.values()})}
     meta = {
         "pretty_name": name, "license": "other", "language": langs,
         "task_categories": ["token-classification"],
         "task_ids": ["named-entity-recognition", "part-of-speech"],
         "configs": [{"config_name": c, "data_files": d} for c, d in configs.items()],
+        # ner_tags / pos_tags are ClassLabel features, as in google/xtreme (data/features.py)
+        "dataset_info": [{"config_name": c, "features": features[c.split(".")[0]]} for c in configs],
     }
     return yaml.safe_dump(meta, sort_keys=False, allow_unicode=True).rstrip("\n")
 

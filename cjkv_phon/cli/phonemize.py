@@ -1,0 +1,80 @@
+"""``cjkv phonemize``: transcribe any CJKV text (a thin shell over :func:`cjkv_phon.corpus.phonemize.phonemize`).
+
+Examples:
+    echo "银行行长" | cjkv phonemize --lang zh
+    cjkv phonemize corpus.txt --lang ja --tokenize words -o corpus.jsonl --workers 2
+    cjkv phonemize tokens.parquet --lang vi -o out.parquet --engine ray --ray-address auto
+
+The library is imported inside the command, so ``cjkv --help`` never loads the phonemizers.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from cjkv_phon.cli.app import app
+
+
+def summary_table(report) -> Table:  # noqa: ANN001  (PhonemizeReport; imported lazily)
+    """Sentences, tokens and tokens per status, with the share of each status."""
+    table = Table("sentences", "tokens", *report.status_counts, "seconds",
+                  title=f"cjkv phonemize -> {report.output or 'stdout'} ({report.format}, "
+                        f"{report.tokenize}, {report.engine})")
+    share = lambda k: f"{report.status_counts[k]} ({report.status_counts[k] / report.tokens:.1%})" \
+        if report.tokens else "0"  # noqa: E731
+    table.add_row(str(report.sentences), str(report.tokens), *(share(k) for k in report.status_counts),
+                  f"{report.timings['total_s']:.1f}")
+    return table
+
+
+@app.command("phonemize")
+def phonemize_cli(
+    input: str = typer.Argument("-", help="Text lines, .jsonl, .parquet (file or folder of shards), "
+                                          "a datasets save_to_disk folder, or - for stdin."),
+    lang: str = typer.Option(..., "--lang", "-l", help="Language of the text: zh, ja, ko or vi."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Output file (.jsonl, .parquet, "
+                                         ".tsv) [default: TSV on stdout]."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="jsonl | parquet | tsv [default: from "
+                                      "the output's suffix]."),
+    scheme: str = typer.Option("native", help="Transcription scheme: native | paper."),
+    tokenize: Optional[str] = typer.Option(None, help="chars | words | pretokenized [default: "
+                                           "pretokenized for a tokens column, else chars for zh/ja, "
+                                           "words for ko/vi]."),
+    column: Optional[str] = typer.Option(None, help="Sentence column of a table input [default: "
+                                         "tokens if present, else text]."),
+    split: Optional[str] = typer.Option(None, help="Split of a DatasetDict folder."),
+    engine: str = typer.Option("local", help="local | ray."),
+    workers: int = typer.Option(1, help="Local worker processes (output is the same for any number)."),
+    batch_size: int = typer.Option(500, help="Sentences per batch."),
+    ray_address: Optional[str] = typer.Option(None, help="Existing Ray cluster (e.g. auto, "
+                                              "ray://head:10001) [default: a new local Ray]."),
+    ray_cpus: Optional[int] = typer.Option(None, help="CPUs of the local Ray [default: all]."),
+) -> None:
+    """Transcribe text into tokens, IPA, Romanized and status, with build-data's readings."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from cjkv_phon.corpus.phonemize import PhonemizeConfig, phonemize
+    from cjkv_phon.errors import InputError
+
+    try:
+        cfg = PhonemizeConfig(lang=lang, input=input, output=output, format=fmt, scheme=scheme,
+                              tokenize=tokenize, column=column, split=split, engine=engine,
+                              workers=workers, batch_size=batch_size, ray_address=ray_address,
+                              ray_cpus=ray_cpus)
+    except ValueError as err:  # unknown language, scheme, format...: a usage error
+        raise typer.BadParameter(str(err)) from None
+    console = Console(stderr=True)  # stdout may be the output itself
+    columns = (TextColumn("phonemizing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console, transient=True) as progress:
+            bar = progress.add_task("sentences", total=None)
+            report = phonemize(cfg, on_batch=lambda n: progress.advance(bar, n))
+    except (FileNotFoundError, InputError, ValueError, RuntimeError) as err:
+        console.print(f"[red]error:[/red] {escape(str(err))}")
+        raise typer.Exit(code=1) from None
+    console.print(summary_table(report))

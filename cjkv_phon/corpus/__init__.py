@@ -1,0 +1,1 @@
+"""``cjkv phonemize``: read any CJKV corpus, transcribe it on local processes or Ray, write it."""

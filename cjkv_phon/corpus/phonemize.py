@@ -1,0 +1,234 @@
+"""``phonemize``: read a corpus, transcribe it with a :class:`Transcriber` on an engine, write it.
+
+The stages are the modules beside this one: :mod:`~cjkv_phon.corpus.inputs` (text lines, JSONL,
+parquet, datasets folders -> one Arrow table and its sentence column), the engines
+(:mod:`~cjkv_phon.corpus.engines`: local processes; :mod:`~cjkv_phon.corpus.ray_engine`: Ray Data),
+and :mod:`~cjkv_phon.corpus.outputs` (JSONL, parquet, TSV, atomic). The readings are build-data's:
+the Transcriber takes the same path (:func:`~cjkv_phon.data.transcriber.transcribe_sentences`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+import cjkv_phon
+from cjkv_phon.corpus.engines import EngineTimings, make_engine
+from cjkv_phon.corpus.inputs import CorpusInput, read_input
+from cjkv_phon.corpus.outputs import SUFFIXES, open_output, output_format
+from cjkv_phon.data.segment import TOKENIZATIONS, default_tokenization
+from cjkv_phon.data.transcriber import OUTPUT_COLUMNS, Transcriber
+from cjkv_phon.errors import InputError, check_choice
+from cjkv_phon.schema import LANGS, SCHEMES, STATUSES
+
+ENGINE_NAMES: tuple[str, ...] = ("local", "ray")
+
+
+@dataclass(frozen=True)
+class PhonemizeConfig:
+    """Settings of one ``cjkv phonemize`` run.
+
+    Attributes:
+        lang: the language of the text (zh ja ko vi).
+        input: a file, a folder (parquet shards or a datasets ``save_to_disk`` folder) or ``-``.
+        output: the output file; None writes to stdout. With ``--engine ray`` and parquet, a path
+            without the ``.parquet`` suffix is a folder of shards written by Ray.
+        format: ``jsonl``, ``parquet`` or ``tsv``; None: from the output's suffix (stdout: tsv).
+        scheme: ``native`` or ``paper``.
+        tokenize: ``chars``, ``words`` or ``pretokenized``; None: pretokenized for a tokens column,
+            else the PAN-X convention (chars for zh/ja, words for ko/vi).
+        column: the sentence column of a table input (None: ``tokens`` if present, else ``text``).
+        split: the split of a ``DatasetDict`` folder.
+        engine: ``local`` or ``ray``.
+        workers: local processes (the output does not depend on it).
+        batch_size: sentences per batch sent to a worker or actor.
+        ray_address: an existing Ray cluster (None: a new local Ray).
+        ray_cpus: CPUs (and actors) of the local Ray (None: all of the machine's).
+    """
+
+    lang: str
+    input: str = "-"
+    output: str | None = None
+    format: str | None = None
+    scheme: str = "native"
+    tokenize: str | None = None
+    column: str | None = None
+    split: str | None = None
+    engine: str = "local"
+    workers: int = 1
+    batch_size: int = 500
+    ray_address: str | None = None
+    ray_cpus: int | None = None
+
+    def __post_init__(self) -> None:
+        check_choice("language", self.lang, LANGS)
+        check_choice("scheme", self.scheme, SCHEMES)
+        if self.tokenize is not None:
+            check_choice("tokenization", self.tokenize, TOKENIZATIONS)
+        check_choice("engine", self.engine, ENGINE_NAMES)
+        if self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {self.workers}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        output_format(self.output, self.format) if not self.shards else None
+
+    @property
+    def shards(self) -> bool:
+        """Whether the output is a folder of parquet shards (Ray writes it)."""
+        return (self.engine == "ray" and self.output is not None and self.format == "parquet"
+                and Path(self.output).suffix not in SUFFIXES)
+
+
+@dataclass(frozen=True)
+class PhonemizeReport:
+    """What a run did: counts and timings (seconds).
+
+    Attributes:
+        status_counts: tokens per status, over the whole output.
+        timings: ``read_s`` (reading and checking the input), ``startup_s`` (the engine's set-up,
+            see :class:`~cjkv_phon.corpus.engines.EngineTimings`), ``first_batch_s`` (engine start
+            to the first batch written: set-up plus one batch), ``steady_s`` (the rest of the run,
+            from the first batch written to the last), ``total_s``; and
+            ``steady_sentences_per_s``, the sentences after the first batch over ``steady_s``.
+    """
+
+    input: str
+    output: str | None
+    format: str
+    engine: str
+    tokenize: str
+    sentences: int
+    tokens: int
+    status_counts: dict[str, int]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def resolve_tokenize(cfg: PhonemizeConfig, corpus: CorpusInput) -> str:
+    """The tokenization of this input: the asked one, or pretokenized for lists, else PAN-X's.
+
+    Raises:
+        InputError: token lists with ``chars``/``words`` (a list is never re-segmented).
+    """
+    is_lists = pa.types.is_list(corpus.table.schema.field(corpus.column).type) or \
+        pa.types.is_large_list(corpus.table.schema.field(corpus.column).type)
+    tokenize = cfg.tokenize or ("pretokenized" if is_lists else default_tokenization(cfg.lang))
+    if is_lists and tokenize != "pretokenized":
+        raise InputError(f"column {corpus.column!r} holds token lists; use --tokenize pretokenized "
+                         f"(got {tokenize})", corpus.path)
+    return tokenize
+
+
+def _batches(table: pa.Table, size: int) -> list[pa.Table]:
+    return [table.slice(i, size) for i in range(0, table.num_rows, size)]
+
+
+def _count(table: pa.Table, counts: Counter[str]) -> None:
+    values = pc.value_counts(pc.list_flatten(table.column("status")))
+    counts.update({row["values"]: row["counts"] for row in values.to_pylist()})
+
+
+def phonemize(cfg: PhonemizeConfig, on_batch: Callable[[int], None] | None = None,
+              engine: Any = None) -> PhonemizeReport:
+    """Run ``cfg``: read, transcribe, write; never prints (the CLI renders the report).
+
+    Args:
+        cfg: what to read, how to transcribe, where to write.
+        on_batch: called with the number of sentences in each batch written (progress).
+        engine: an engine object to use instead of the one ``cfg`` names (the benchmark reuses one).
+
+    Raises:
+        FileNotFoundError: a missing input.
+        InputError: a malformed input (file, line or row, value); nothing is written.
+    """
+    start = time.perf_counter()
+    corpus = read_input(cfg.input, cfg.column, cfg.split)
+    tokenize = resolve_tokenize(cfg, corpus)
+    transcriber = Transcriber(cfg.lang, cfg.scheme, tokenize, corpus.column)
+    read_s = time.perf_counter() - start
+    if engine is None:
+        engine = (make_engine("ray", address=cfg.ray_address, num_cpus=cfg.ray_cpus)
+                  if cfg.engine == "ray" else make_engine("local", workers=cfg.workers))
+    if cfg.shards:
+        return _write_shards(cfg, corpus, transcriber, engine, start, read_s)
+    fmt = output_format(cfg.output, cfg.format)
+    if cfg.output is not None and Path(cfg.output).is_dir():
+        raise ValueError(f"--output {cfg.output} is a folder; give a file (a folder of parquet "
+                         "shards is written by --engine ray --format parquet)")
+    timings = EngineTimings()
+    counts: Counter[str] = Counter()
+    engine_start = time.perf_counter()
+    first_at, first_n, n = None, 0, 0
+    results = engine.run(transcriber, _batches(corpus.table, cfg.batch_size), timings)
+
+    def meta() -> dict[str, Any]:
+        return {"lang": cfg.lang, "scheme": cfg.scheme, "tokenize": tokenize, "column": corpus.column,
+                "versions": timings.versions, "cjkv_phon_version": cjkv_phon.__version__}
+
+    empty = _output_schema(corpus.table.schema)
+    # The metadata is asked for at the first row group: by then the engine knows the tool versions.
+    with open_output(cfg.output, fmt, meta, empty) as write:
+        for batch in results:
+            write(batch)
+            _count(batch, counts)
+            n += batch.num_rows
+            if first_at is None:
+                first_at, first_n = time.perf_counter(), batch.num_rows
+            if on_batch is not None:
+                on_batch(batch.num_rows)
+    end = time.perf_counter()
+    return _report(cfg, fmt, tokenize, n, counts, timings, read_s, engine_start, first_at,
+                   first_n, end, start)
+
+
+def _output_schema(schema: pa.Schema) -> pa.Schema:
+    """The output schema for an input schema: its columns, then the transcription columns."""
+    listed = pa.list_(pa.string())
+    fields = [f if f.name not in OUTPUT_COLUMNS else pa.field(f.name, listed) for f in schema]
+    names = {f.name for f in fields}
+    return pa.schema([*fields, *(pa.field(c, listed) for c in OUTPUT_COLUMNS if c not in names)])
+
+
+def _report(cfg: PhonemizeConfig, fmt: str, tokenize: str, n: int, counts: Counter[str],
+            timings: EngineTimings, read_s: float, engine_start: float, first_at: float | None,
+            first_n: int, end: float, start: float) -> PhonemizeReport:
+    first_at = first_at or end
+    steady = end - first_at
+    times = {"read_s": read_s, "startup_s": timings.startup_s, "first_batch_s": first_at - engine_start,
+             "steady_s": steady, "total_s": end - start,
+             "steady_sentences_per_s": (n - first_n) / steady if steady > 0 else 0.0}
+    return PhonemizeReport(cfg.input, cfg.output, fmt, cfg.engine, tokenize, n,
+                           sum(counts.values()), {s: counts.get(s, 0) for s in STATUSES},
+                           {k: round(v, 4) for k, v in times.items()})
+
+
+def _write_shards(cfg: PhonemizeConfig, corpus: CorpusInput, transcriber: Transcriber, engine: Any,
+                  start: float, read_s: float) -> PhonemizeReport:
+    """Ray reads parquet and writes parquet shards; the report is counted from the shards."""
+    import pyarrow.parquet as pq
+
+    engine_start = time.perf_counter()
+    if corpus.kind == "parquet":
+        inputs = list(corpus.files)
+    else:  # other inputs were read here: stage them as one parquet file beside the output
+        inputs = [str(Path(str(cfg.output)).with_name(f".{Path(str(cfg.output)).name}.input.parquet"))]
+        pq.write_table(corpus.table, inputs[0])
+    try:
+        shards = engine.write_shards(transcriber, inputs, str(cfg.output), cfg.batch_size)
+    finally:
+        if corpus.kind != "parquet":
+            Path(inputs[0]).unlink(missing_ok=True)
+    counts: Counter[str] = Counter()
+    n = 0
+    for shard in shards:
+        table = pq.read_table(shard, columns=["status"])
+        _count(table, counts)
+        n += table.num_rows
+    end = time.perf_counter()
+    return _report(cfg, "parquet", transcriber.tokenize or "", n, counts, EngineTimings(), read_s,
+                   engine_start, None, 0, end, start)
