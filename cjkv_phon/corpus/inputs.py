@@ -20,7 +20,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -105,15 +105,17 @@ def read_input(path: str, column: str | None = None, split: str | None = None) -
     return _check(_read_hf(Path(path), split), column)
 
 
-def _read_text(path: str) -> CorpusInput:
-    from cjkv_phon.data.xtreme import line_problem  # build-data's encoding rules
+def _checked_lines(data: bytes, shown: str | Path) -> Iterator[tuple[int, str]]:
+    """``(line number, text)`` of each line, checked by build-data's encoding and character rules.
 
-    data = sys.stdin.buffer.read() if path == STDIN else Path(path).read_bytes()
-    shown = "<stdin>" if path == STDIN else path
+    Raises:
+        InputError: the first bad line (file, line, value).
+    """
+    from cjkv_phon.data.xtreme import line_problem
+
     pieces = data.split(b"\n")
     if pieces and pieces[-1] == b"":
         pieces.pop()
-    lines, texts = [], []
     for number, raw in enumerate(pieces, start=1):
         try:
             text: str | None = raw.decode("utf-8")
@@ -122,6 +124,14 @@ def _read_text(path: str) -> CorpusInput:
         problem = line_problem(text, number)
         if problem:
             raise InputError(problem, shown, number, text if text is not None else raw)
+        yield number, text
+
+
+def _read_text(path: str) -> CorpusInput:
+    data = sys.stdin.buffer.read() if path == STDIN else Path(path).read_bytes()
+    shown = "<stdin>" if path == STDIN else path
+    lines, texts = [], []
+    for number, text in _checked_lines(data, shown):
         if text.strip():
             lines.append(number)
             texts.append(text)
@@ -130,17 +140,8 @@ def _read_text(path: str) -> CorpusInput:
 
 
 def _read_jsonl(path: Path) -> CorpusInput:
-    from cjkv_phon.data.xtreme import line_problem
-
     rows, lines = [], []
-    for number, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
-        try:
-            text: str | None = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            text = None
-        problem = line_problem(text, number)
-        if problem:
-            raise InputError(problem, path, number, text if text is not None else raw)
+    for number, text in _checked_lines(path.read_bytes(), path):
         if not text.strip():
             continue
         try:
