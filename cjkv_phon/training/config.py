@@ -17,6 +17,14 @@ import yaml
 from cjkv_phon.schema import LANGS, TASKS
 
 PHONEMES = ("ipa", "romanized")
+# How the phonemic embedding (PE) is computed (model.py, training/phonemic_embedding.py; issue 14):
+#   shared    mean of the backbone's word-embedding rows of the token's phoneme symbols (E_word shared)
+#   table     the paper's released code: a separate, freshly initialised (small) table over the IPA
+#             symbols the run can see (tokenizer pieces), added to the orthographic input
+#   segments  a separate small table over panphon IPA segments with unified Chao tones
+#   features  segments whose embedding is a learnt projection of their articulatory feature vector
+#             (panphon + tone contour features) plus a zero-initialised per-segment residual
+PE_DESIGNS = ("shared", "table", "segments", "features")
 # Fallback for pairs outside Table 5: the mean-ish middle of the paper's grid.
 _FALLBACK_HPARAMS = {"alpha": 0.01, "beta": 0.01, "gamma": 0.01, "mu": 0.15, "r": 0.35}
 
@@ -59,6 +67,7 @@ class TrainConfig:
     use_crf: bool = True
     task_loss_norm: str = "token"      # CRF loss per token (Table 5's scale) | sentence (before issue 13)
     phoneme_units: str = "pieces"      # PE symbols: tokenizer pieces | segments (panphon, unified tones)
+    pe_design: str = "shared"          # shared | table | segments | features (PE_DESIGNS above)
     # optimisation
     lr: float = 2e-5
     head_lr: float | None = None       # lr of the layers added on the backbone (head, CRF, LE); None = lr
@@ -101,6 +110,11 @@ class TrainConfig:
             raise ValueError(f"unknown task_loss_norm {self.task_loss_norm!r}; valid: token, sentence")
         if self.phoneme_units not in ("pieces", "segments"):
             raise ValueError(f"unknown phoneme_units {self.phoneme_units!r}; valid: pieces, segments")
+        if self.pe_design not in PE_DESIGNS:
+            raise ValueError(f"unknown pe_design {self.pe_design!r}; valid: {', '.join(PE_DESIGNS)}")
+        if self.pe_design in ("segments", "features") and self.phonemes != "ipa":
+            raise ValueError(f"pe_design {self.pe_design!r} segments IPA: it needs phonemes 'ipa', got "
+                             f"{self.phonemes!r}")
         if self.phoneme_units == "segments" and self.phonemes != "ipa":
             raise ValueError("phoneme_units 'segments' segments IPA: it needs phonemes 'ipa', got "
                              f"{self.phonemes!r}")
