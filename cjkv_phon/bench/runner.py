@@ -79,16 +79,21 @@ def backbone_slug(backbone: str) -> str:
 
 
 def expand_grid(cfg: BenchConfig) -> list[RunSpec]:
-    """All runs of the grid, in backbone, model, task, pair, seed order."""
+    """All runs of the grid, in backbone, task, pair, seed, model order.
+
+    Cell-major and seed before model: a grid stopped at any point leaves whole cells, and within a
+    cell every system has the same seeds done (plus at most one seed in progress), so what has
+    finished can already be compared pairwise.
+    """
     specs = []
     for backbone in cfg.backbones:
-        for model in cfg.models:
-            variant = get_variant(model)
-            out_dir = cfg.results_path / backbone_slug(backbone) / variant.name
-            for task in cfg.tasks:
-                for pair in cfg.pairs:
-                    src, tgt = pair.split("-")
-                    for seed in range(1, cfg.seeds + 1):
+        for task in cfg.tasks:
+            for pair in cfg.pairs:
+                src, tgt = pair.split("-")
+                for seed in range(1, cfg.seeds + 1):
+                    for model in cfg.models:
+                        variant = get_variant(model)
+                        out_dir = cfg.results_path / backbone_slug(backbone) / variant.name
                         settings = {**cfg.train, **cfg.backbone_train.get(backbone, {}),
                                     **variant.overrides}
                         train_cfg = TrainConfig(**settings, task=task, source_lang=src, target_lang=tgt,

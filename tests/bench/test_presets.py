@@ -14,7 +14,7 @@ from cjkv_phon.training.system import SYSTEMS
 import cjkv_phon.training.systems  # noqa: F401  (registers every system)
 
 
-@pytest.mark.parametrize("name", ["smoke", "cpu", "paper"])
+@pytest.mark.parametrize("name", ["smoke", "cpu", "cpu-v2", "paper"])
 def test_presets_load_and_expand(name):
     cfg = load_preset(name)
     specs = expand_grid(cfg)
@@ -37,13 +37,14 @@ def test_grid_order_ids_and_overrides(tmp_path):
                       pairs=("zh-vi",), seeds=2, results_dir=str(tmp_path), train={"epochs": 1})
     specs = expand_grid(cfg)
     assert [s.bench_id for s in specs] == [
-        "panx_zh-vi_finetune_s1", "panx_zh-vi_finetune_s2", "udpos_zh-vi_finetune_s1", "udpos_zh-vi_finetune_s2",
-        "panx_zh-vi_phonexl-mlm-only_s1", "panx_zh-vi_phonexl-mlm-only_s2",
-        "udpos_zh-vi_phonexl-mlm-only_s1", "udpos_zh-vi_phonexl-mlm-only_s2"]
-    mlm = specs[4].config
+        "panx_zh-vi_finetune_s1", "panx_zh-vi_phonexl-mlm-only_s1",
+        "panx_zh-vi_finetune_s2", "panx_zh-vi_phonexl-mlm-only_s2",
+        "udpos_zh-vi_finetune_s1", "udpos_zh-vi_phonexl-mlm-only_s1",
+        "udpos_zh-vi_finetune_s2", "udpos_zh-vi_phonexl-mlm-only_s2"]
+    mlm = specs[1].config
     assert (mlm.system, mlm.alpha, mlm.gamma, mlm.beta, mlm.epochs) == ("phonexl", 0.0, 0.0, None, 1)
     assert mlm.resolved().beta == 0.01                       # Table 5, PANX ZH->VI
-    assert specs[4].run_dir == tmp_path / "tiny-bert" / "phonexl-mlm-only" / "panx_zh-vi_phonexl_s1"
+    assert specs[1].run_dir == tmp_path / "tiny-bert" / "phonexl-mlm-only" / "panx_zh-vi_phonexl_s1"
 
 
 def test_every_variant_builds_a_valid_config():
@@ -71,7 +72,7 @@ def test_load_preset_merges_train_settings():
 
 
 def test_unknown_preset_lists_known():
-    with pytest.raises(FileNotFoundError, match="known: cpu, paper, smoke"):
+    with pytest.raises(FileNotFoundError, match="known: cpu, cpu-v2, paper, smoke"):
         load_preset("fast")
 
 
