@@ -408,8 +408,10 @@ def load_run_data(cfg: TrainConfig, require_phonemes: bool) -> RunData:
         return subsample(examples, limit)
 
     train = read(cfg.source_lang, "train", cfg.max_train_sentences)
-    limits = {"dev": cfg.max_eval_sentences, "test": cfg.max_test_sentences}
-    evals = {(side, split): read(lang, split, limits[split])
+    source_test = cfg.max_test_sentences if cfg.max_source_test_sentences is None else cfg.max_source_test_sentences
+    limits = {("source", "dev"): cfg.max_eval_sentences, ("target", "dev"): cfg.max_eval_sentences,
+              ("source", "test"): source_test, ("target", "test"): cfg.max_test_sentences}
+    evals = {(side, split): read(lang, split, limits[(side, split)])
              for side, lang in (("source", cfg.source_lang), ("target", cfg.target_lang))
              for split in ("dev", "test")}
     log.info("data: %d training sentences; eval %s", len(train),

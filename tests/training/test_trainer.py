@@ -139,3 +139,16 @@ def test_a_tiny_run_learns_the_sentences_it_trains_on(tiny_run, built_data, tmp_
     dev = record["metrics"]["source"]["dev"]
     assert dev["f1"] > 50.0, record["history"]
     assert dev["accuracy"] > majority + 0.5 * (100.0 - majority), (dev, majority)
+
+
+def test_source_test_sample_is_separate_from_target(tmp_path, built_data):
+    """``max_source_test_sentences`` limits the source test set only; the target test keeps its own
+    limit, and the dev sets keep ``max_eval_sentences``."""
+    from cjkv_phon.training.trainer import load_run_data
+    cfg = TrainConfig(task="panx", source_lang="zh", target_lang="vi", system="finetune", backbone="tiny-xlmr",
+                      data_dir=str(built_data), max_train_sentences=4, max_eval_sentences=3,
+                      max_test_sentences=6, max_source_test_sentences=2)
+    sizes = {key: len(v) for key, v in load_run_data(cfg, require_phonemes=False).evals.items()}
+    assert sizes == {("source", "dev"): 3, ("source", "test"): 2, ("target", "dev"): 3, ("target", "test"): 6}
+    same = load_run_data(TrainConfig(**{**cfg.__dict__, "max_source_test_sentences": None}), False)
+    assert len(same.evals[("source", "test")]) == 6
