@@ -217,7 +217,8 @@ class FeatureTable(SymbolTable):
         with component_rng(init_seed, "pe_projection"):
             self.projection = nn.Linear(FEATURE_DIMS, hidden_size, bias=False)
             nn.init.normal_(self.projection.weight, std=PE_INIT_STD)
-        self.embeddings = nn.Embedding(encoder.num_rows, hidden_size)     # the residual rows
+        with component_rng(init_seed, "pe_table"):   # nn.Embedding's own init draws, then zeroed
+            self.embeddings = nn.Embedding(encoder.num_rows, hidden_size)     # the residual rows
         nn.init.zeros_(self.embeddings.weight)
 
     def symbol_vectors(self, ids: torch.Tensor) -> torch.Tensor:
