@@ -252,5 +252,6 @@ def pe_record(design: str, model: nn.Module) -> dict[str, Any]:
     table = getattr(model, "pe_table", None)
     if table is None:
         return {"pe_design": design, "pe_table": "E_word (shared with the orthography)"}
-    return {"pe_design": design, "pe_table_rows": table.num_rows,
+    return {"pe_design": design, "pe_symbols": "tokenizer pieces" if design == "table" else "phoneme segments",
+            "pe_table_rows": table.num_rows,
             "pe_parameters": sum(p.numel() for p in table.parameters()), "pe_init_std": PE_INIT_STD}

@@ -15,8 +15,9 @@ from cjkv_phon.training import trainer
 from cjkv_phon.training.batches import split_examples
 from cjkv_phon.training.config import TrainConfig
 from cjkv_phon.training.phoneme_symbols import phoneme_segments, segment_inventory
+from cjkv_phon.bench.variants import load_variants
 from cjkv_phon.training.phonemic_embedding import (PE_INIT_STD, UNKNOWN_ROW, SymbolEncoder, build_encoder,
-                                                   segment_features)
+                                                   inventory_features, segment_features)
 from cjkv_phon.training.pooling import broadcast_to_subwords
 from cjkv_phon.training.system import Stage
 from cjkv_phon.training.vocab_sources import zero_shot_transcriptions
@@ -177,6 +178,29 @@ def test_a_features_run_trims_resumes_and_records_its_table(tiny_cfg, tmp_path):
     state = torch.load(Path(cfg.out_dir) / full["run_id"] / "checkpoint" / "state.pt", weights_only=False)
     assert state["model"]["pe_table.embeddings.weight"].shape[0] == pv["pe_table_rows"]
     assert all(torch.isfinite(torch.tensor(h["source_dev_f1"])) for h in record["history"])
+
+
+def test_features_are_centred_on_the_phone_inventory(built_data):
+    symbols = [s for s in _encoder(built_data, "features").symbols if not s.isdigit()]
+    rows = inventory_features(symbols)[1:]
+    phone = (rows[:, :24].abs().sum(1) > 0) & (rows[:, 24:].abs().sum(1) == 0)   # phones: panphon, no tone dims
+    raw = torch.tensor([segment_features(s) for s in symbols])[phone]
+    centred = rows[phone]
+    off = ~torch.eye(int(phone.sum()), dtype=torch.bool)
+
+    def mean_cos(x: torch.Tensor) -> float:
+        return float((x @ x.T)[off].mean())                           # rows are unit vectors
+    assert mean_cos(raw) > 0.3 and abs(mean_cos(centred)) < 0.05       # the shared component is gone
+    norms = rows.norm(dim=1)
+    assert torch.allclose(norms[norms > 0], torch.ones(int((norms > 0).sum()))) and bool(phone.sum() > 20)
+
+
+def test_each_design_has_bench_variants_alone_and_gated():
+    variants = load_variants()
+    assert variants["phonexl"].overrides == {}                          # the default stays shared
+    for design in OWN:
+        assert variants[f"phonexl-pe-{design}"].overrides == {"pe_design": design}
+        assert variants[f"phonexl-pe-{design}-gate"].overrides == {"pe_design": design, "options": {"pe_gate": True}}
 
 
 def test_table_with_segment_units_is_refused():
