@@ -27,6 +27,11 @@ features has the same expected scale as a ``table`` row.
 Every table is created under ``model.component_rng(init_seed, "pe_table")`` (the projection under
 ``"pe_projection"``), so two runs with one seed start with the same PE whatever ran before.
 
+The tokenizer: ``table`` extends it with the unknown IPA characters as ``shared`` does (so the
+orthographic input is the same as in a ``shared`` run); ``segments`` / ``features`` leave the tokenizer
+and E_word untouched (the orthographic input is then exactly fine-tuning's). The PE table is not under
+``backbone.``, so with ``head_lr`` it trains at the head's learning rate, like LE and the gate.
+
 Ids: the collator's ``phoneme_encoder`` is a ``SymbolEncoder``, which returns rows of the PE table
 (``word_rows = False``: the collator does not remap them through a trimmed E_word, and vocabulary
 trimming does not count them as E_word rows).
@@ -186,8 +191,8 @@ def inventory_features(symbols: Sequence[str]) -> torch.Tensor:
     The panphon part is centred on the inventory's phones before the rows are L2-normalised again:
     raw panphon vectors share a large common component (most features are -1 for most segments), so
     every word's PE would start nearly parallel (mean cosine 0.71 between RANDOM zh-vi dictionary
-    pairs); centred, PE carries the contrasts between sounds (random pairs 0.21, true pairs 0.26;
-    the true-vs-random gap triples, benchmarks/pe_intrinsic.py). Tone dimensions are not centred
+    pairs, 0.73 between true ones); centred, PE carries the contrasts between sounds (random 0.24,
+    true 0.29: the gap goes from 0.018 to 0.052, benchmarks/results/pe_intrinsic.json). Tone dimensions are not centred
     (they are zero for phones), and rows without features stay zero.
     """
     rows = torch.tensor([[0.0] * FEATURE_DIMS] + [list(segment_features(s)) for s in symbols],
