@@ -219,8 +219,11 @@ class Collator:
             if ex.tags is not None:
                 tags[i, :n] = torch.tensor([self._label_id(t, ex) for t in ex.tags])
         attention_mask = (torch.arange(s)[None, :] < torch.tensor([len(x[0]) for x in seqs])[:, None])
+        # phoneme ids are E_word rows (remapped when trimmed) unless they index PE's own table
+        if getattr(self.phoneme_encoder, "word_rows", True):
+            phon_ids = self.model_ids(phon_ids)
         return Batch(self.model_ids(input_ids), attention_mask.long(), word_index, word_mask,
-                     self.model_ids(phon_ids), phon_mask, lang_ids, tags, list(examples))
+                     phon_ids, phon_mask, lang_ids, tags, list(examples))
 
     def _label_id(self, tag: str, ex: Example) -> int:
         if tag not in self.label_ids:

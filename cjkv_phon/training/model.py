@@ -18,6 +18,8 @@ Input representation of subword s of token w (the paper's Fig. 1):
   250k x 384 = 96M parameters (~1.15 GB with AdamW states in fp32) for e5-small, 192M (~2.3 GB) for
   XLM-R base. Sharing costs nothing and starts PE in the same space as the orthography, which is the space
   L_align pulls them together in.
+* ``pe_table`` (issue 14, ``TrainConfig.pe_design`` other than ``shared``): PE from a separate, small,
+  freshly initialised table instead (training/phonemic_embedding.py); ``phon_ids`` then index it.
 * ``pe_gate`` (off by default, the paper has none): PE enters as ``g * PE`` with a learnt scalar ``g``
   initialised to 0, so that, like LE, PE starts as the identity and the encoder sees its pretrained
   input distribution at step 0; ``g`` grows only as far as the task gradient finds PE useful. Without the
@@ -137,10 +139,13 @@ class PhoneXLModel(nn.Module):
         init_seed: seeds every added component (LE, classifier, CRF, MLM head) from its own
             generator (``component_rng``), so two systems with one seed share every common initial
             weight whatever ran before; None = torch's global RNG.
+        pe_table: the PE design's own table (``phonemic_embedding.SymbolTable``: ``(phon_ids,
+            phon_mask) -> [B, W, H]``); None = PE from E_word (``pe_design="shared"``).
     """
 
     def __init__(self, backbone: nn.Module, labels: tuple[str, ...] | list[str],
-                 settings: ModelSettings, init_seed: int | None = None, task_loss_norm: str = "token") -> None:
+                 settings: ModelSettings, init_seed: int | None = None, task_loss_norm: str = "token",
+                 pe_table: nn.Module | None = None) -> None:
         super().__init__()
         if task_loss_norm not in TASK_LOSS_NORMS:
             raise ValueError(f"unknown task_loss_norm {task_loss_norm!r}; valid: {', '.join(TASK_LOSS_NORMS)}")
@@ -164,6 +169,7 @@ class PhoneXLModel(nn.Module):
                              else None)
         self.log_scale = nn.Parameter(torch.tensor(INITIAL_LOG_SCALE))
         self.pe_gate = nn.Parameter(torch.zeros(())) if settings.pe_gate else None
+        self.pe_table = pe_table
 
     # ---- properties -------------------------------------------------------------------------------
     @property
@@ -187,10 +193,19 @@ class PhoneXLModel(nn.Module):
 
     # ---- input representation --------------------------------------------------------------------
     def phonemic_embedding(self, batch: Batch) -> torch.Tensor:
-        """PE: mean word embedding of each token's phoneme pieces, [B, W, H] (zeros at padding)."""
+        """PE: mean word embedding of each token's phoneme pieces, [B, W, H] (zeros at padding); with
+        an own ``pe_table`` (pe_design table / segments / features), the mean of its symbol vectors."""
+        if self.pe_table is not None:
+            return self.pe_table(batch.phon_ids, batch.phon_mask)
         emb = self.word_embeddings(batch.phon_ids)                          # [B, W, P, H]
         m = batch.phon_mask.unsqueeze(-1).to(emb.dtype)                     # [B, W, P, 1]
         return (emb * m).sum(2) / m.sum(2).clamp(min=1.0)                   # [B, W, H]
+
+    def phoneme_symbol_vectors(self, ids: torch.Tensor) -> torch.Tensor:
+        """The vectors PE averages for phoneme ids ``ids`` [...] -> [..., H] (E_word rows or pe_table's)."""
+        if self.pe_table is not None:
+            return self.pe_table.symbol_vectors(ids)
+        return self.word_embeddings(ids)
 
     def orthographic_embedding(self, batch: Batch) -> torch.Tensor:
         """Mean word embedding of each token's orthographic subwords, [B, W, H] (L_align's other side)."""

@@ -123,8 +123,13 @@ class System(ABC):
     def build_model(self, backbone: torch.nn.Module) -> PhoneXLModel:
         """The model for this method on ``backbone`` (vocabulary already extended); its added components
         are initialised from ``cfg.seed`` alone (``model.component_rng``), the same for every system."""
-        return PhoneXLModel(backbone, self.collator.labels, self.model_settings(), init_seed=self.cfg.seed,
-                            task_loss_norm=self.cfg.task_loss_norm)
+        settings = self.model_settings()
+        encoder = self.collator.phoneme_encoder
+        # pe_design table / segments / features: PE's own table over the encoder's inventory
+        pe_table = (encoder.build_table(backbone.config.hidden_size, self.cfg.seed)
+                    if settings.use_pe and hasattr(encoder, "build_table") else None)
+        return PhoneXLModel(backbone, self.collator.labels, settings, init_seed=self.cfg.seed,
+                            task_loss_norm=self.cfg.task_loss_norm, pe_table=pe_table)
 
     def stages(self) -> list[Stage]:
         """Training stages in order; one stage of ``cfg.epochs`` epochs by default."""

@@ -66,6 +66,7 @@ from cjkv_phon.training.sentence_scores import encode as encode_counts, sentence
 from cjkv_phon.training.system import Stage, System
 from cjkv_phon.training.systems import SYSTEMS  # importing the package registers every system
 from cjkv_phon.training.phoneme_symbols import SegmentEncoder, segment_inventory
+from cjkv_phon.training.phonemic_embedding import build_encoder, pe_record
 from cjkv_phon.training.trim import trim_run_vocabulary
 from cjkv_phon.training.vocab import extend_vocab, phoneme_symbols
 from cjkv_phon.training.vocab_sources import zero_shot_transcriptions
@@ -201,7 +202,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     record["loss_normalisation"] = LOSS_NORMALISATION[cfg.task_loss_norm if cfg.use_crf else "ce"]
     if system.uses_phonemes and cfg.use_pe:
         record["phoneme_vocabulary"] = {"units": cfg.phoneme_units, "extend_vocab": cfg.extend_vocab,
-                                        "symbols_from": symbol_sources(cfg)}
+                                        "symbols_from": symbol_sources(cfg), **pe_record(cfg.pe_design, model)}
     record["vocabulary"] = vocabulary
     if accelerator.is_main_process:
         write_results(run_dir, record)
@@ -222,7 +223,11 @@ def build_run(cfg: TrainConfig) -> tuple[RunData, Collator, System, torch.nn.Mod
         # Symbols come only from what a zero-shot run may see, never from a test split (vocab_sources).
         seen, _ = zero_shot_transcriptions(cfg.data_dir, cfg.task, cfg.target_lang, cfg.phonemes,
                                            data.train, data.evals[("source", "dev")])
-        if cfg.phoneme_units == "segments":
+        if cfg.pe_design != "shared":        # PE's own table (phonemic_embedding.py)
+            if cfg.pe_design == "table" and cfg.extend_vocab:
+                extend_vocab(backbone.tokenizer, backbone.model, phoneme_symbols(p for p, _ in seen), seed=cfg.seed)
+            encoder = build_encoder(cfg.pe_design, backbone.tokenizer, seen, cfg.phoneme_units)
+        elif cfg.phoneme_units == "segments":
             encoder = SegmentEncoder.build(backbone.tokenizer, backbone.model, segment_inventory(seen),
                                            seed=cfg.seed, extend=cfg.extend_vocab)
         elif cfg.extend_vocab:

@@ -166,7 +166,7 @@ def run_subword_ids(cfg, data, collator, system, with_phonemes: bool) -> set[int
     # id 0 is the collator's padding value of phoneme pieces (masked, but looked up)
     ids = subword_ids(collator, texts) | special_ids(collator.tokenizer) | {0}
     encoder = getattr(collator, "phoneme_encoder", None)
-    if encoder is not None:      # segment units (phoneme_symbols.SegmentEncoder): its rows, incl. unk
+    if encoder is not None and getattr(encoder, "word_rows", True):      # segment units (phoneme_symbols.SegmentEncoder): its rows, incl. unk
         ids |= set(encoder.ids.values()) | {encoder.unk_id}
     return ids | set(system.extra_subword_ids(texts))
 

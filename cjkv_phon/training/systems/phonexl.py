@@ -33,6 +33,11 @@ objective exactly.
 (``model.ModelSettings.pe_gate``): the paper adds PE at full scale from step 0, which moves every input
 embedding away from what the pretrained encoder was trained on; with the gate, training starts from
 the backbone's own function, as it does for LE. The ``phonexl-pe-gate`` bench variant measures it.
+
+``cfg.pe_design`` (issue 14) chooses where PE comes from: ``shared`` (E_word rows, the default) or an
+own small table (``table`` / ``segments`` / ``features``, training/phonemic_embedding.py); L_align and
+both masked objectives read PE only through ``model.phonemic_embedding``, so they use the run's design,
+and the gate multiplies whichever design is chosen (``phonexl-pe-*-gate`` variants).
 """
 
 from __future__ import annotations
