@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# benchmarks/gpu/run.sh: on a fresh GPU machine, install, write the e5-small backbone, build PAN-X zh/vi
+# and the zh-vi dictionary, and run the `paper` preset's finetune vs phonexl on PAN-X zh->vi (one seed,
+# full data) inside an 8-minute budget (benchmarks/gpu/README.md). Run from anywhere:
+#
+#     bash benchmarks/gpu/run.sh            # results: $OUT/paper_zh_vi.json, else benchmarks/results/gpu/
+#
+# Environment (all optional): CJKV_SHARED (default ../shared beside the checkout), BUDGET_S (480),
+# EPOCHS (3), VENV (.venv-gpu), WHEELS (a folder of wheels for machines without a package index; default
+# .whl if it exists), PYTHON (python3).
+#
+# Install, two cases, chosen by looking at the machine:
+#   * PYTHON already has a CUDA torch (a GPU image, e.g. this workplace's H200 with torch 2.11+cu130 and
+#     no package index): a venv with --system-site-packages reuses that torch; the project goes in with
+#     --no-deps, then only the pinned requirements the image lacks are installed (from WHEELS if given,
+#     else the index). torch==2.13.0 is NOT installed there: the JSON records the torch actually used.
+#   * otherwise: a plain venv and `pip install -e .`, which installs the pinned torch==2.13.0; on PyPI the
+#     Linux x86_64 wheel of torch 2.13.0 is the CUDA 13.0 build (it requires cuda-toolkit 13.0.3 and
+#     nvidia-cudnn-cu13), so no extra index is needed. If torch still cannot see a GPU, the script stops.
+set -euo pipefail
+START=$(date +%s)
+cd "$(dirname "$0")/../.."
+REPO=$PWD
+SHARED=${CJKV_SHARED:-$REPO/../shared}
+BUDGET_S=${BUDGET_S:-480}
+EPOCHS=${EPOCHS:-3}
+VENV=${VENV:-$REPO/.venv-gpu}
+PYTHON=${PYTHON:-python3}
+WHEELS=${WHEELS:-$([ -d "$REPO/.whl" ] && echo "$REPO/.whl" || true)}
+BACKBONE=${BACKBONE:-$HOME/.cache/cjkv/backbones/multilingual-e5-small}
+OUT_DIR=${OUT:-$REPO/benchmarks/results/gpu}
+mkdir -p "$OUT_DIR"
+exec > >(tee "$OUT_DIR/run.log") 2>&1
+export PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+step() { echo "== [$(( $(date +%s) - START )) s] $*"; }
+
+[ -d "$SHARED/data/xtreme/panx" ] && [ -d "$SHARED/data/muse" ] || {
+  echo "error: $SHARED/data/{xtreme/panx,muse} not found: set CJKV_SHARED to the shared/ folder" >&2; exit 2; }
+pip_src=()
+[ -n "$WHEELS" ] && pip_src=(--no-index --find-links "$WHEELS")
+
+step "install ($PYTHON: $($PYTHON --version 2>&1))"
+if "$PYTHON" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+  echo "this python has a CUDA torch: reusing it (image mode)"
+  "$PYTHON" -m venv --system-site-packages "$VENV"
+  "$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e "$REPO"
+  # The pinned requirements (pyproject.toml, torch aside) that the image does not have at all.
+  missing=$("$VENV/bin/python" - "$REPO/pyproject.toml" <<'PY'
+import sys, tomllib
+from importlib.metadata import PackageNotFoundError, version
+deps = tomllib.load(open(sys.argv[1], "rb"))["project"]["dependencies"]
+for dep in deps:
+    name = dep.split("==")[0].split("[")[0].strip()
+    if name == "torch":
+        continue
+    try:
+        have = version(name)
+        if dep != f"{name}=={have}":
+            print(f"note: keeping the image's {name} {have} (pyproject pins {dep})", file=sys.stderr)
+    except PackageNotFoundError:
+        print(dep)
+PY
+)
+  if [ -n "$missing" ]; then
+    echo "installing: $(echo $missing)"
+    # shellcheck disable=SC2086  # one requirement per word
+    "$VENV/bin/python" -m pip install -q "${pip_src[@]}" $missing
+  fi
+else
+  echo "no CUDA torch in $PYTHON: installing the pinned torch==2.13.0 (PyPI's Linux wheel is the CUDA build)"
+  "$PYTHON" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install -q "${pip_src[@]}" -e "$REPO"
+fi
+"$VENV/bin/python" -m pip install -q "${pip_src[@]}" --no-deps hanja==0.15.1 || echo "note: hanja not installed (Korean only; unused here)"
+"$VENV/bin/python" - <<'PY'
+import sys, torch
+print(f"torch {torch.__version__}, CUDA {torch.version.cuda}, GPU: {torch.cuda.is_available()}")
+if not torch.cuda.is_available():
+    sys.exit("error: torch sees no GPU (a CPU build, or no driver); this script is for a GPU machine")
+print("device:", torch.cuda.get_device_name(0))
+PY
+
+step "backbone -> $BACKBONE"
+PATH="$VENV/bin:$PATH" "$SHARED/tools/make-backbone" "$BACKBONE"
+
+step "data, dictionary and the two runs (paper_zh_vi.py; budget ${BUDGET_S} s from the start of this script)"
+"$VENV/bin/python" "$REPO/benchmarks/gpu/paper_zh_vi.py" --backbone "$BACKBONE" --shared "$SHARED" \
+  --out "$OUT_DIR" --epochs "$EPOCHS" --budget-s "$BUDGET_S" --started-at "$START"
+step "done: $OUT_DIR/paper_zh_vi.json"
