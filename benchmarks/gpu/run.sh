@@ -6,8 +6,9 @@
 #     bash benchmarks/gpu/run.sh            # results: $OUT/paper_zh_vi.json, else benchmarks/results/gpu/
 #
 # Environment (all optional): CJKV_SHARED (default ../shared beside the checkout), BUDGET_S (480),
-# EPOCHS (3), VENV (.venv-gpu), WHEELS (a folder of wheels for machines without a package index; default
-# .whl if it exists), PYTHON (python3).
+# EPOCHS (3), VENV (.venv-gpu), WHEELS (image mode: a folder of wheels for a machine without a package
+# index, made by stage_wheels.py; default .whl if it exists), PYTHON (python3), BACKBONE (where
+# make-backbone writes e5-small; default ~/.cache/cjkv/backbones/multilingual-e5-small).
 #
 # Install, two cases, chosen by looking at the machine:
 #   * PYTHON already has a CUDA torch (a GPU image, e.g. this workplace's H200 with torch 2.11+cu130 and
@@ -69,7 +70,8 @@ PY
 else
   echo "no CUDA torch in $PYTHON: installing the pinned torch==2.13.0 (PyPI's Linux wheel is the CUDA build)"
   "$PYTHON" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install -q "${pip_src[@]}" -e "$REPO"
+  pip_src=()             # the index is needed for torch anyway: WHEELS is for image mode only
+  "$VENV/bin/python" -m pip install -q -e "$REPO"
 fi
 "$VENV/bin/python" -m pip install -q "${pip_src[@]}" --no-deps hanja==0.15.1 || echo "note: hanja not installed (Korean only; unused here)"
 "$VENV/bin/python" - <<'PY'
