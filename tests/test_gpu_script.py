@@ -40,7 +40,8 @@ def driver():
 
 @pytest.fixture(scope="module")
 def jobs(driver, shared_data, tmp_path_factory):
-    """Run the driver three times (generous budget, spent budget, no time to start); returns
+    """Run the driver four times (generous budget, spent budget, no time to start, a trainer that
+    raises); returns
     {name: (summary returned, summary file as written, out folder)}."""
     import torch
     root = tmp_path_factory.mktemp("gpu")
@@ -50,7 +51,11 @@ def jobs(driver, shared_data, tmp_path_factory):
             "--shared", str(shared_data.parent), "--work", str(root / "work"), "--workers", "1"]
     calls = {"generous": ["--budget-s", "600", "--tail-s", "0", "--min-train-s", "0"],
              "spent": ["--budget-s", "0", "--tail-s", "0", "--min-train-s", "0"],
-             "no_time": ["--budget-s", "0", "--tail-s", "0", "--min-train-s", "30"]}
+             "no_time": ["--budget-s", "0", "--tail-s", "0", "--min-train-s", "30"],
+             "broken": ["--budget-s", "600", "--tail-s", "0", "--min-train-s", "0"]}
+
+    def broken(cfg, deadline=None):
+        raise RuntimeError(f"CUDA out of memory (planted, {cfg.system})")
     out = {}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CJKV_CACHE_DIR", str(root / "cache"))    # tiny backbones: not the user's cache
@@ -58,7 +63,8 @@ def jobs(driver, shared_data, tmp_path_factory):
         try:
             for name, extra in calls.items():
                 folder = root / f"out-{name}"
-                summary = driver.main([*base, *extra, "--runs", str(root / f"runs-{name}"), "--out", str(folder)])
+                summary = driver.main([*base, *extra, "--runs", str(root / f"runs-{name}"), "--out", str(folder)],
+                                      train_fn=broken if name == "broken" else None)
                 written = json.loads((folder / driver.RESULT_NAME).read_text(encoding="utf-8"))
                 out[name] = (summary, written, folder)
         finally:
@@ -102,6 +108,7 @@ def test_generous_budget_runs_both_systems_to_the_end(jobs):
 def test_spent_budget_stops_after_one_step_and_still_scores(jobs):
     summary, written, _ = jobs["spent"]
     assert summary["guard"]["fired"] is True and summary["complete"] is False and written["guard"]["fired"]
+    assert summary["failed"] == {}
     assert set(summary["guard"]["runs"]) == {"finetune", "phonexl"}
     for system, run in summary["runs"].items():
         budget = run["time_budget"]
@@ -126,3 +133,13 @@ def test_run_sh_parses_and_calls_the_driver():
     subprocess.run(["bash", "-n", str(script)], check=True)
     text = script.read_text(encoding="utf-8")
     assert "paper_zh_vi.py" in text and "--started-at" in text and "make-backbone" in text
+
+
+def test_a_failing_run_is_reported_as_a_failure_not_as_the_guard(jobs):
+    summary, written, _ = jobs["broken"]
+    assert summary["complete"] is False and summary["guard"]["fired"] is False
+    assert set(summary["failed"]) == {"finetune", "phonexl"}
+    for system, reason in summary["failed"].items():
+        assert reason == f"RuntimeError: CUDA out of memory (planted, {system})"
+        assert summary["runs"][system]["bench_status"] == "failed"
+    assert written["failed"] == summary["failed"]

@@ -129,14 +129,23 @@ def build_inputs(args: argparse.Namespace, work: Path) -> tuple[Path, Path, dict
     seconds = {}
     t = time.time()
     release = work / "release"
+    def done(f: Any) -> None:
+        state = "up to date" if f.up_to_date else f"{f.seconds:.1f} s"
+        print(f"  built {f.task}/{f.lang}/{f.split}: {f.sentences} sentences ({state})", flush=True)
+
+    print(f"build-data: {TASK} {','.join(LANGS)} -> {release}", flush=True)
     build_data(BuildDataConfig(source=str(args.shared / "data" / "xtreme"), tasks=(TASK,), langs=LANGS,
-                               out=str(release), workers=args.workers, max_sentences=args.max_sentences))
+                               out=str(release), workers=args.workers, max_sentences=args.max_sentences),
+               on_file_done=done)
     seconds["build_data_s"] = round(time.time() - t, 2)
     t = time.time()
     dictionaries = work / "dictionaries"
-    build_dict(BuildDictConfig(muse_dir=str(args.shared / "data" / "muse"), out_dir=str(dictionaries),
-                               pairs=(PAIR,), max_entries=args.max_dict_entries))
+    print(f"build-dict: {PAIR} -> {dictionaries}", flush=True)
+    report = build_dict(BuildDictConfig(muse_dir=str(args.shared / "data" / "muse"), out_dir=str(dictionaries),
+                                        pairs=(PAIR,), max_entries=args.max_dict_entries))
     seconds["build_dict_s"] = round(time.time() - t, 2)
+    print(f"  {', '.join(f'{p.pair}: {p.entries} entries' for p in report.pairs)} ({seconds['build_dict_s']} s)",
+          flush=True)
     return release / "data", dictionaries, seconds
 
 
@@ -211,6 +220,7 @@ def main(argv: Sequence[str] | None = None, train_fn: Callable[..., dict] | None
 
     data_dir, dict_dir, seconds = build_inputs(args, args.work)
     summary["stages"].update(seconds)
+    save()
     train = {"data_dir": str(data_dir), "dictionary_dir": str(dict_dir)}
     if args.epochs:
         train["epochs"] = args.epochs
@@ -239,12 +249,15 @@ def main(argv: Sequence[str] | None = None, train_fn: Callable[..., dict] | None
         if status == "skipped":           # finished by an earlier call with the same --work: reused
             summary["runs"][system] = {"status": "done", "reused": True, **{k: record.get(k) for k in RUN_KEYS}}
         summary["runs"].setdefault(system, {})["bench_status"] = status
-    fired = {s: r.get("reason") or "deadline reached during training" for s, r in summary["runs"].items()
-             if r.get("status") != "done" or (r.get("time_budget") or {}).get("deadline_reached")}
+    fired = {s: r.get("reason") if r.get("status") == "not started" else "deadline reached during training"
+             for s, r in summary["runs"].items()
+             if r.get("status") == "not started" or (r.get("time_budget") or {}).get("deadline_reached")}
     summary["guard"] = {"fired": bool(fired), "runs": fired,
                         "over_budget_s": round(max(0.0, time.time() - deadline), 2)}
+    summary["failed"] = {s: r.get("reason") for s, r in summary["runs"].items() if r.get("status") == "failed"}
     summary["comparison"] = comparison(records)
-    summary["complete"] = all(r["bench"]["status"] in ("done", "skipped") for r in records) and not fired
+    summary["complete"] = (all(r["bench"]["status"] in ("done", "skipped") for r in records)
+                           and not fired and not summary["failed"])
     save()
     print(f"{path}: complete={summary['complete']} guard_fired={bool(fired)} wall {summary['wall_s']} s on "
           f"{summary['device']['name']}")
