@@ -5,16 +5,18 @@
 #
 #     bash benchmarks/gpu/run.sh            # results: $OUT/paper_zh_vi.json, else benchmarks/results/gpu/
 #
-# Environment (all optional): CJKV_SHARED (default ../shared beside the checkout), BUDGET_S (480),
-# EPOCHS (3), VENV (.venv-gpu), WHEELS (image mode: a folder of wheels for a machine without a package
+# Environment (all optional): MODE (image | pip; default: image when PYTHON imports a CUDA torch), CJKV_SHARED (default ../shared beside the checkout), BUDGET_S (480),
+# EPOCHS (3), VENV (pip mode; .venv-gpu), WHEELS (image mode: a folder of wheels for a machine without a package
 # index, made by stage_wheels.py; default .whl if it exists), PYTHON (python3), BACKBONE (where
 # make-backbone writes e5-small; default ~/.cache/cjkv/backbones/multilingual-e5-small).
 #
 # Install, two cases, chosen by looking at the machine:
 #   * PYTHON already has a CUDA torch (a GPU image, e.g. this workplace's H200 with torch 2.11+cu130 and
-#     no package index): a venv with --system-site-packages reuses that torch; the project goes in with
-#     --no-deps, then only the pinned requirements the image lacks are installed (from WHEELS if given,
-#     else the index). torch==2.13.0 is NOT installed there: the JSON records the torch actually used.
+#     no package index): that python is used as it is (its python3 is itself a venv, /opt/torch/.venv, so
+#     a new venv could not see its torch). The project goes in with --no-deps, then only the pinned
+#     requirements the image lacks entirely (from WHEELS if given, else the index); pip resolves their
+#     own requirements against what the image has. torch==2.13.0 is NOT installed there: the JSON
+#     records the torch actually used. The machine is disposable; on one that is not, use pip mode.
 #   * otherwise: a plain venv and `pip install -e .`, which installs the pinned torch==2.13.0; on PyPI the
 #     Linux x86_64 wheel of torch 2.13.0 is the CUDA 13.0 build (it requires cuda-toolkit 13.0.3 and
 #     nvidia-cudnn-cu13), so no extra index is needed. If torch still cannot see a GPU, the script stops.
@@ -41,18 +43,22 @@ pip_src=()
 [ -n "$WHEELS" ] && pip_src=(--no-index --find-links "$WHEELS")
 
 step "install ($PYTHON: $($PYTHON --version 2>&1))"
-if "$PYTHON" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
-  echo "this python has a CUDA torch: reusing it (image mode)"
-  "$PYTHON" -m venv --system-site-packages "$VENV"
-  "$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e "$REPO"
+if [ -z "${MODE:-}" ]; then
+  MODE=pip
+  "$PYTHON" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null && MODE=image
+fi
+if [ "$MODE" = image ]; then
+  echo "image mode: using $PYTHON and its torch as they are"
+  RUNPY=$("$PYTHON" -c 'import sys; print(sys.executable)')
+  "$RUNPY" -m pip install -q --no-deps --no-build-isolation -e "$REPO"
   # The pinned requirements (pyproject.toml, torch aside) that the image does not have at all.
-  missing=$("$VENV/bin/python" - "$REPO/pyproject.toml" <<'PY'
+  missing=$("$RUNPY" - "$REPO/pyproject.toml" <<'PY'
 import sys, tomllib
 from importlib.metadata import PackageNotFoundError, version
 deps = tomllib.load(open(sys.argv[1], "rb"))["project"]["dependencies"]
 for dep in deps:
     name = dep.split("==")[0].split("[")[0].strip()
-    if name == "torch":
+    if name == "torch" or name == "unidic-lite":   # the image's torch; a Japanese-only dictionary (47 MB)
         continue
     try:
         have = version(name)
@@ -65,16 +71,17 @@ PY
   if [ -n "$missing" ]; then
     echo "installing: $(echo $missing)"
     # shellcheck disable=SC2086  # one requirement per word
-    "$VENV/bin/python" -m pip install -q "${pip_src[@]}" $missing
+    "$RUNPY" -m pip install -q "${pip_src[@]}" $missing
   fi
 else
   echo "no CUDA torch in $PYTHON: installing the pinned torch==2.13.0 (PyPI's Linux wheel is the CUDA build)"
   "$PYTHON" -m venv "$VENV"
+  RUNPY=$VENV/bin/python
   pip_src=()             # the index is needed for torch anyway: WHEELS is for image mode only
-  "$VENV/bin/python" -m pip install -q -e "$REPO"
+  "$RUNPY" -m pip install -q -e "$REPO"
 fi
-"$VENV/bin/python" -m pip install -q "${pip_src[@]}" --no-deps hanja==0.15.1 || echo "note: hanja not installed (Korean only; unused here)"
-"$VENV/bin/python" - <<'PY'
+"$RUNPY" -m pip install -q "${pip_src[@]}" --no-deps hanja==0.15.1 || echo "note: hanja not installed (Korean only; unused here)"
+"$RUNPY" - <<'PY'
 import sys, torch
 print(f"torch {torch.__version__}, CUDA {torch.version.cuda}, GPU: {torch.cuda.is_available()}")
 if not torch.cuda.is_available():
@@ -83,9 +90,9 @@ print("device:", torch.cuda.get_device_name(0))
 PY
 
 step "backbone -> $BACKBONE"
-PATH="$VENV/bin:$PATH" "$SHARED/tools/make-backbone" "$BACKBONE"
+PATH="$(dirname "$RUNPY"):$PATH" "$SHARED/tools/make-backbone" "$BACKBONE"
 
 step "data, dictionary and the two runs (paper_zh_vi.py; budget ${BUDGET_S} s from the start of this script)"
-"$VENV/bin/python" "$REPO/benchmarks/gpu/paper_zh_vi.py" --backbone "$BACKBONE" --shared "$SHARED" \
+"$RUNPY" "$REPO/benchmarks/gpu/paper_zh_vi.py" --backbone "$BACKBONE" --shared "$SHARED" \
   --out "$OUT_DIR" --epochs "$EPOCHS" --budget-s "$BUDGET_S" --started-at "$START"
 step "done: $OUT_DIR/paper_zh_vi.json"
