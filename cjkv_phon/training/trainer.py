@@ -97,11 +97,17 @@ class TrainState:
     history: list[dict[str, Any]] = field(default_factory=list)
 
 
-def train(cfg: TrainConfig) -> dict[str, Any]:
+def train(cfg: TrainConfig, deadline: float | None = None) -> dict[str, Any]:
     """Train and evaluate one run; returns the results record (also written as ``results.json``).
 
     A run stopped by ``cfg.max_steps`` returns ``{"run_id", "status": "stopped", "step"}`` and writes
     only its checkpoint; rerun without ``max_steps`` (or with a larger one) to resume.
+
+    ``deadline`` (a ``time.time()`` value; None = none) is a wall-clock guard for time-boxed runs
+    (benchmarks/gpu/): once passed, training stops after the current step, source dev is evaluated,
+    and the best weights are scored as usual; the record's ``time_budget`` block says whether the
+    guard fired and after how many of the planned steps. It is an argument, not a ``TrainConfig``
+    field, so it changes no run's config hash; a record whose guard fired is a truncated schedule.
 
     Raises:
         InputError: missing transcriptions, labels outside the task's label set (source and target
@@ -141,9 +147,9 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     t_train, sentences_seen = time.perf_counter(), 0
     padding = {"real": 0, "slots": 0}       # subwords vs padded positions of the training batches
     bar = tqdm(total=total_steps, initial=state.step, desc=rid, disable=not accelerator.is_main_process)
-    step, stopped = 0, False
+    step, stopped, out_of_time = 0, False, False
     for stage_no, stage in enumerate(stages):
-        if state.stopped_early or stopped:
+        if state.stopped_early or stopped or out_of_time:
             break
         stage_end = step + stage.epochs * steps_per_epoch
         if state.step >= stage_end:                      # finished before the interruption
@@ -168,17 +174,22 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
                 bar.update(1)
                 bar.set_postfix({k: f"{v:.3f}" for k, v in logged.items()})
                 end_of_epoch = i == steps_per_epoch - 1
+                out_of_time = deadline is not None and time.time() >= deadline and step < total_steps
                 if ((cfg.eval_every and step % cfg.eval_every == 0) or step == total_steps
-                        or (not cfg.eval_every and end_of_epoch)):
+                        or (not cfg.eval_every and end_of_epoch) or out_of_time):
                     _evaluate_and_select(cfg, model, data, predict, state, run_dir, accelerator, stage.name)
                     save_checkpoint(run_dir, cfg, model, optimizer, scheduler, state, accelerator)
+                if out_of_time:
+                    log.warning("%s: deadline reached at step %d of %d; scoring the best weights so far",
+                                rid, step, total_steps)
+                    break
                 if state.stopped_early:
                     break
                 if cfg.max_steps is not None and step >= cfg.max_steps and step < total_steps:
                     save_checkpoint(run_dir, cfg, model, optimizer, scheduler, state, accelerator)
                     stopped = True
                     break
-            if state.stopped_early or stopped:
+            if state.stopped_early or stopped or out_of_time:
                 break
     bar.close()
     train_s = time.perf_counter() - t_train
@@ -204,6 +215,9 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         record["phoneme_vocabulary"] = {"units": cfg.phoneme_units, "extend_vocab": cfg.extend_vocab,
                                         "symbols_from": symbol_sources(cfg), **pe_record(cfg.pe_design, model)}
     record["vocabulary"] = vocabulary
+    if deadline is not None:
+        record["time_budget"] = {"deadline_reached": out_of_time, "steps": step, "planned_steps": total_steps,
+                                 "deadline_unix": round(deadline, 3)}
     if accelerator.is_main_process:
         write_results(run_dir, record)
     accelerator.wait_for_everyone()
