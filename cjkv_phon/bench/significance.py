@@ -227,7 +227,8 @@ def compare(system: Mapping[int, tuple[float, SentenceCounts | None]],
 
     The bootstrap is "n/a" (with the reason in ``bootstrap_note``, also logged) when a run lacks counts
     or the runs cannot be paired (``paired_bootstrap`` raises ``PairingError``; a table of a grid still
-    running should not fail). ASO uses the seeds both systems ran, so it stays paired.
+    running should not fail). Both tests use the seeds both systems ran, so they stay paired; the
+    notes say when either system has seeds the other lacks.
     """
     backbone, variant, task, pair, split = key
     names = (variant, baseline_name)
@@ -235,15 +236,17 @@ def compare(system: Mapping[int, tuple[float, SentenceCounts | None]],
                      for s, (_, c) in runs.items() if c is None)
     if lacking:
         boot, boot_note = None, f"n/a: no per-sentence counts in {', '.join(lacking)}"
-    else:
+    shared = tuple(sorted(set(system) & set(baseline)))
+    if not lacking:
+        # Paired on the seeds both systems ran (a variant run with fewer seeds than the baseline, or a
+        # grid still running); the seeds used are in the result and the note says when some were left out.
         try:
-            boot = paired_bootstrap({s: c for s, (_, c) in system.items()},
-                                    {s: c for s, (_, c) in baseline.items()}, config, names)
-            boot_note = ""
-        except PairingError as err:       # e.g. a grid still running: one system has fewer seeds so far
+            boot = paired_bootstrap({s: system[s][1] for s in shared},
+                                    {s: baseline[s][1] for s in shared}, config, names)
+            boot_note = "" if set(system) == set(baseline) else f"on the shared seeds {list(shared)} only"
+        except PairingError as err:       # no shared seed, or runs scored on other test sentences
             log.warning("%s %s %s: no paired bootstrap: %s", key[:3], pair, split, err)
             boot, boot_note = None, f"n/a: {err}"
-    shared = tuple(sorted(set(system) & set(baseline)))
     if len(shared) < MIN_ASO_SEEDS:
         eps, aso_note = None, f"n/a: {len(shared)} shared seed(s); ASO needs {MIN_ASO_SEEDS}+"
     else:

@@ -100,7 +100,11 @@ def test_compare_says_na_without_counts_and_for_unpaired_seeds():
     assert c.aso_epsilon is not None and c.aso_epsilon < 0.5 and c.aso_seeds == (1, 2, 3)
     partial = compare({1: (60.0, run(half()))}, {s: (50.0, run(half())) for s in (1, 2)},
                       ("tiny", "phonexl", "panx", "zh-vi", "test"), FAST)
-    assert partial.bootstrap is None and "needs the same seeds" in partial.bootstrap_note
+    assert partial.bootstrap is not None and partial.bootstrap.seeds == (1,)      # paired on the shared seed
+    assert partial.bootstrap_note == "on the shared seeds [1] only"
+    disjoint = compare({3: (60.0, run(half()))}, {s: (50.0, run(half())) for s in (1, 2)},
+                       ("tiny", "phonexl", "panx", "zh-vi", "test"), FAST)
+    assert disjoint.bootstrap is None and disjoint.bootstrap_note.startswith("n/a: nothing to pair")
     assert partial.aso_epsilon is None and partial.aso_note.startswith("n/a: 1 shared seed")
     assert c.to_json()["bootstrap"] is None and compare(
         {1: (70.0, run(np.ones(N, bool)))}, {1: (50.0, run(half()))},
