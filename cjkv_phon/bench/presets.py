@@ -34,8 +34,8 @@ def _check_train_overrides(where: str, values: Mapping[str, Any]) -> None:
 class BenchConfig:
     """A benchmark grid. Field comments are the CLI help.
 
-    Each run is ``TrainConfig(**train, **backbone_train[backbone], **variant.overrides)`` plus the
-    grid's own fields (task, pair, seed, system, backbone, out_dir).
+    Each run is ``TrainConfig(**train, **task_train[task], **backbone_train[backbone],
+    **variant.overrides)`` plus the grid's own fields (task, pair, seed, system, backbone, out_dir).
     """
 
     preset: str = "smoke"                     # name used for the default results folder
@@ -50,6 +50,7 @@ class BenchConfig:
     results_dir: str = ""                     # "" = benchmarks/results/<preset>
     train: dict[str, Any] = field(default_factory=dict)          # TrainConfig settings for every run
     backbone_train: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-backbone settings
+    task_train: dict[str, dict[str, Any]] = field(default_factory=dict)      # per-task settings (panx, udpos)
 
     def __post_init__(self) -> None:
         for name in ("models", "tasks", "pairs", "backbones"):
@@ -71,6 +72,11 @@ class BenchConfig:
             raise ValueError(f"seeds must be >= 1 and retries >= 0; got seeds={self.seeds}, "
                              f"retries={self.retries}")
         _check_train_overrides(f"preset {self.preset!r} train", self.train)
+        for task, values in self.task_train.items():
+            if task not in TASKS:
+                raise ValueError(f"preset {self.preset!r} task_train: unknown task {task!r}; valid: "
+                                 f"{', '.join(TASKS)}")
+            _check_train_overrides(f"preset {self.preset!r} task_train[{task!r}]", {**self.train, **values})
         for backbone, values in self.backbone_train.items():
             _check_train_overrides(f"preset {self.preset!r} backbone_train[{backbone!r}]",
                                    {**self.train, **values})

@@ -94,8 +94,8 @@ def expand_grid(cfg: BenchConfig) -> list[RunSpec]:
                     for model in cfg.models:
                         variant = get_variant(model)
                         out_dir = cfg.results_path / backbone_slug(backbone) / variant.name
-                        settings = {**cfg.train, **cfg.backbone_train.get(backbone, {}),
-                                    **variant.overrides}
+                        settings = {**cfg.train, **cfg.task_train.get(task, {}),
+                                    **cfg.backbone_train.get(backbone, {}), **variant.overrides}
                         train_cfg = TrainConfig(**settings, task=task, source_lang=src, target_lang=tgt,
                                                 system=variant.system, seed=seed, backbone=backbone,
                                                 out_dir=str(out_dir))

@@ -89,3 +89,16 @@ def test_backbone_slug():
     assert backbone_slug("/root/.cache/cjkv/backbones/multilingual-e5-small") == "multilingual-e5-small"
     assert backbone_slug("intfloat/multilingual-e5-small") == "intfloat--multilingual-e5-small"
     assert backbone_slug("tiny-bert") == "tiny-bert"
+
+
+def test_task_train_overrides_one_task_only(tmp_path):
+    cfg = BenchConfig(preset="t", models=("finetune",), tasks=("panx", "udpos"), pairs=("zh-vi",), seeds=1,
+                      results_dir=str(tmp_path), train={"epochs": 2, "lr": 1e-4}, task_train={"udpos": {"epochs": 1}})
+    by_task = {s.config.task: s.config for s in expand_grid(cfg)}
+    assert (by_task["panx"].epochs, by_task["udpos"].epochs) == (2, 1)
+    assert by_task["udpos"].lr == by_task["panx"].lr == 1e-4
+    with pytest.raises(ValueError, match="task_train: unknown task 'pos'"):
+        BenchConfig(preset="t", task_train={"pos": {"epochs": 1}})
+    with pytest.raises(ValueError, match=r"task_train\['udpos'\]"):
+        BenchConfig(preset="t", task_train={"udpos": {"epochz": 1}})
+    assert load_preset("cpu-v2").task_train == {"udpos": {"epochs": 1}}
