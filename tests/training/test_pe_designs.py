@@ -228,3 +228,19 @@ def test_the_intrinsic_check_gives_sane_numbers(tiny_cfg, dictionary_dir):
         assert r["pairs"] == len(rows)
         assert all(-1.0 <= r[k] <= 1.0 for k in ("true_cosine", "random_cosine")) and 0 <= r["true_beats_random"] <= 1
         assert r["mean_pe_norm"] > 0
+
+
+def test_auto_pe_design_resolves_per_system():
+    """``pe_design="auto"`` is PhoneXL's chosen default; every other system, and Romanized phonemes (the
+    segment designs need IPA), keep ``shared``, so the baselines' config hashes did not move."""
+    from cjkv_phon.training.config import DEFAULT_PE_DESIGN, TrainConfig
+    assert TrainConfig().pe_design == "auto"
+    assert TrainConfig(system="phonexl").resolved().pe_design == DEFAULT_PE_DESIGN["phonexl"] == "table"
+    assert TrainConfig(system="finetune").resolved().pe_design == "shared"
+    assert TrainConfig(system="cosda-ml").resolved().pe_design == "shared"
+    assert TrainConfig(system="phonexl", phonemes="romanized").resolved().pe_design == "shared"
+    assert TrainConfig(system="phonexl", pe_design="features").resolved().pe_design == "features"
+    explicit = TrainConfig(system="phonexl", pe_design="table").resolved()
+    assert explicit == TrainConfig(system="phonexl").resolved()       # same settings, same hash
+    with pytest.raises(ValueError, match="valid: auto, shared"):
+        TrainConfig(pe_design="mean")
