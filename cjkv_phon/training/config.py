@@ -28,7 +28,8 @@ PE_DESIGNS = ("shared", "table", "segments", "features")
 # ``pe_design="auto"`` (the default) is the system's own choice, filled in by ``TrainConfig.resolved``:
 # PhoneXL's default was chosen by the cpu-v2 grid's evidence (README "PE designs": the intrinsic MUSE-pair
 # check and the target-DEV F1 of each design on PAN-X zh->vi, seed 1; never a test set). Every other
-# system, and any run on Romanized phonemes (the segment designs need IPA), resolves to ``shared``, the
+# system, any run on Romanized phonemes (the segment designs need IPA) and any run with
+# ``phoneme_units="segments"`` (segments in E_word, a design of its own) resolves to ``shared``, the
 # design all runs used before issue 14, so their config hashes did not change.
 DEFAULT_PE_DESIGN = {"phonexl": "table"}
 # Fallback for pairs outside Table 5: the mean-ish middle of the paper's grid.
@@ -163,8 +164,9 @@ class TrainConfig:
         hp = paper_hparams(self.task, self.source_lang, self.target_lang)
         filled = {k: (getattr(self, k) if getattr(self, k) is not None else v) for k, v in hp.items()}
         if self.pe_design == "auto":
-            filled["pe_design"] = (DEFAULT_PE_DESIGN.get(self.system, "shared") if self.phonemes == "ipa"
-                                   else "shared")
+            # phoneme_units "segments" already names a design of its own (segments in E_word): kept as it is.
+            own = self.phonemes == "ipa" and self.phoneme_units == "pieces"
+            filled["pe_design"] = DEFAULT_PE_DESIGN.get(self.system, "shared") if own else "shared"
         return replace(self, **filled)
 
     @property

@@ -70,7 +70,7 @@ def test_each_design_trains_with_finite_losses_and_l_align_reads_its_table(tiny_
 
 
 def test_shared_pe_is_the_mean_of_e_word_rows_as_before(tiny_cfg, built_data):
-    cfg = tiny_cfg()
+    cfg = tiny_cfg(pe_design="shared")
     data, collator, system, model = _built(cfg)
     assert model.pe_table is None and not any(k.startswith("pe_table") for k in model.state_dict())
     assert not isinstance(collator.phoneme_encoder, SymbolEncoder)
@@ -239,6 +239,7 @@ def test_auto_pe_design_resolves_per_system():
     assert TrainConfig(system="finetune").resolved().pe_design == "shared"
     assert TrainConfig(system="cosda-ml").resolved().pe_design == "shared"
     assert TrainConfig(system="phonexl", phonemes="romanized").resolved().pe_design == "shared"
+    assert TrainConfig(system="phonexl", phoneme_units="segments").resolved().pe_design == "shared"
     assert TrainConfig(system="phonexl", pe_design="features").resolved().pe_design == "features"
     explicit = TrainConfig(system="phonexl", pe_design="table").resolved()
     assert explicit == TrainConfig(system="phonexl").resolved()       # same settings, same hash
