@@ -21,7 +21,8 @@ from typing import Any, Iterator, Protocol
 
 import pyarrow as pa
 
-from cjkv_phon.corpus.lanes import START_METHODS, WorkerStats, run_lanes, transcribe_batch
+from cjkv_phon.corpus.lanes import (START_METHODS, WorkerStats, frozen_heap, run_lanes,
+                                    transcribe_batch)
 from cjkv_phon.data.transcriber import Transcriber, attach_columns
 from cjkv_phon.registry import Registry
 
@@ -88,8 +89,9 @@ class LocalEngine:
         timings.start_method = "inline"
         stats = WorkerStats(os.getpid(), "inline")
         timings.workers = [stats]
-        for batch in batches:
-            yield attach_columns(batch, transcribe_batch(transcriber, batch, column, stats))
+        with frozen_heap():  # full collections skip the phonemizer tables (see lanes.frozen_heap)
+            for batch in batches:
+                yield attach_columns(batch, transcribe_batch(transcriber, batch, column, stats))
 
 
 def make_engine(name: str, **options: Any) -> Any:

@@ -159,7 +159,7 @@ def phonemize(cfg: PhonemizeConfig, on_batch: Callable[[int], None] | None = Non
     corpus = read_input(cfg.input, cfg.column, cfg.split)
     tokenize = resolve_tokenize(cfg, corpus)
     transcriber = Transcriber(cfg.lang, cfg.scheme, tokenize, corpus.column)
-    read_s = time.perf_counter() - start
+    read_s, read_cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
     if engine is None:
         engine = (make_engine("ray", address=cfg.ray_address, num_cpus=cfg.ray_cpus)
                   if cfg.engine == "ray" else make_engine("local", workers=cfg.workers,
@@ -195,31 +195,34 @@ def phonemize(cfg: PhonemizeConfig, on_batch: Callable[[int], None] | None = Non
     report = _report(cfg, fmt, tokenize, n, counts, timings, read_s, engine_start, first_at,
                      first_n, end, start)
     if timings.workers:
-        report.cpu.update(cpu_accounting(timings, time.process_time() - cpu_start))
+        report.cpu.update(cpu_accounting(timings, time.process_time() - cpu_start, read_cpu_s))
     return report
 
 
-def cpu_accounting(timings: EngineTimings, parent_cpu_s: float) -> dict[str, Any]:
-    """Where the CPU seconds of a local run went: set-up, each worker's batches, the parent.
+def cpu_accounting(timings: EngineTimings, parent_cpu_s: float, read_cpu_s: float) -> dict[str, Any]:
+    """Where the CPU seconds of a local run went: reading, set-up, each worker's batches, the parent.
 
-    ``parent_serial_cpu_s`` is the parent's CPU outside set-up and outside transcription (reading,
-    cutting batches, sending them, receiving and merging results, writing, counting): work no
-    worker can share. On C idle cores, N workers' transcription takes about
+    ``parent_serial_cpu_s`` is the parent's CPU outside reading, set-up and transcription (cutting
+    batches, sending them, receiving and merging results, writing, counting), done while the
+    workers transcribe. On C idle cores, N workers get through the batches in about
     ``max(max worker CPU, (sum of worker CPU + parent serial) / C)`` seconds, against
-    ``worker CPU + parent serial`` for the 1-worker engine (which transcribes in the parent).
+    ``worker CPU + parent serial`` for the 1-worker engine (which transcribes in the parent):
+    the model ``benchmarks/bench_phonemize.py`` reports beside the wall-clock figures.
     """
     workers = timings.workers
     inline = sum(w.transcribe_cpu_s for w in workers if w.start_method == "inline")
     return {
         "start_method": timings.start_method,
         "parent_cpu_s": round(parent_cpu_s, 4),
+        "parent_read_cpu_s": round(read_cpu_s, 4),
         "parent_setup_cpu_s": round(timings.setup_cpu_s, 4),
-        "parent_serial_cpu_s": round(parent_cpu_s - timings.setup_cpu_s - inline, 4),
+        "parent_serial_cpu_s": round(parent_cpu_s - read_cpu_s - timings.setup_cpu_s - inline, 4),
         "worker_setup_cpu_s": [round(w.setup_cpu_s, 4) for w in workers],
         "worker_transcribe_cpu_s": [round(w.transcribe_cpu_s, 4) for w in workers],
         "worker_sentences": [w.sentences for w in workers],
         "worker_batches": [w.batches for w in workers],
         "worker_memo_misses": [w.memo_misses for w in workers],
+        "worker_page_faults": [w.page_faults for w in workers],
         "worker_inherited_setup": [w.inherited_setup for w in workers],
         "worker_built_mid_stream": [w.built_mid_stream for w in workers],
     }
