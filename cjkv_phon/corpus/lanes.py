@@ -155,14 +155,19 @@ def _from_ipc(data: bytes) -> pa.Table:
 
 
 def _lane_main(conn: Connection, transcriber: Transcriber, batches: list[pa.Table] | None,
-               column: str, method: str) -> None:
+               column: str, method: str, parent_ends: list[Connection]) -> None:
     """A worker: set up (unless inherited), say ready, then transcribe tasks until told to stop.
+
+    ``parent_ends``: the parent's ends of the pipes, which a forked worker inherited; closed here,
+    so that the parent closing its end is seen (EOF) and the worker stops.
 
     Messages to the parent: ``("ready", versions, stats)``, then per task ``("batch", index)``
     followed by the result's IPC bytes, ``("done", stats)`` at the end, or ``("error", exception)``.
     """
     from cjkv_phon.data.phonemize import built_phonemizers
 
+    for end in parent_ends:
+        end.close()
     try:
         stats = WorkerStats(os.getpid(), method, inherited_setup=transcriber.is_set_up)
         start = time.process_time()
@@ -229,13 +234,16 @@ def run_lanes(transcriber: Transcriber, batches: list[pa.Table], column: str, wo
         transcriber.setup()
         timings.setup_cpu_s = time.process_time() - cpu
     lanes: list[_Lane] = []
+    finished = False
     try:
         with frozen_heap():  # the forked lanes' collectors leave the inherited tables alone
             for _ in range(workers):
                 mine, theirs = ctx.Pipe(duplex=True)
+                fork = method == "fork"
+                ends = [lane.conn for lane in lanes] + [mine] if fork else []
                 process = ctx.Process(target=_lane_main, daemon=True, name="cjkv-phonemize",
-                                      args=(theirs, transcriber,
-                                            batches if method == "fork" else None, column, method))
+                                      args=(theirs, transcriber, batches if fork else None, column,
+                                            method, ends))
                 process.start()
                 theirs.close()
                 lanes.append(_Lane(process, mine))
@@ -248,13 +256,13 @@ def run_lanes(transcriber: Transcriber, batches: list[pa.Table], column: str, wo
         for lane in lanes:
             _, lane.stats = _receive(lane)
         timings.workers = [lane.stats for lane in lanes]
+        finished = True
     finally:
         for lane in lanes:
             lane.conn.close()
-            lane.process.join(timeout=5)
-            if lane.process.is_alive():  # an error or an interrupt left it working: stop it
+            if not finished:  # an error, an interrupt or a consumer that stopped: no more work
                 lane.process.terminate()
-                lane.process.join()
+            lane.process.join()
 
 
 def _ordered(lanes: list[_Lane], batches: list[pa.Table], inherited: bool) -> Iterator[pa.Table]:
