@@ -84,12 +84,12 @@ class LocalEngine:
             return
         start, cpu = time.perf_counter(), time.process_time()
         timings.versions = transcriber.setup().versions()
-        timings.startup_s = time.perf_counter() - start
-        timings.setup_cpu_s = time.process_time() - cpu
-        timings.start_method = "inline"
-        stats = WorkerStats(os.getpid(), "inline")
-        timings.workers = [stats]
         with frozen_heap():  # full collections skip the phonemizer tables (see lanes.frozen_heap)
+            timings.startup_s = time.perf_counter() - start
+            timings.setup_cpu_s = time.process_time() - cpu  # the collection before freezing too
+            timings.start_method = "inline"
+            stats = WorkerStats(os.getpid(), "inline")
+            timings.workers = [stats]
             for batch in batches:
                 yield attach_columns(batch, transcribe_batch(transcriber, batch, column, stats))
 

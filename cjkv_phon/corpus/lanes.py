@@ -172,6 +172,9 @@ def _lane_main(conn: Connection, transcriber: Transcriber, batches: list[pa.Tabl
         stats = WorkerStats(os.getpid(), method, inherited_setup=transcriber.is_set_up)
         start = time.process_time()
         versions = transcriber.setup().versions()
+        if not stats.inherited_setup:  # spawned: its own tables, out of its collector's way too
+            gc.collect()
+            gc.freeze()
         stats.setup_cpu_s = 0.0 if stats.inherited_setup else time.process_time() - start
         built = built_phonemizers()
         conn.send(("ready", versions, stats))
@@ -229,14 +232,14 @@ def run_lanes(transcriber: Transcriber, batches: list[pa.Table], column: str, wo
     method = choose_start_method(method)
     timings.start_method = method
     ctx = mp.get_context(method)
+    cpu = time.process_time()
     if method == "fork":  # set up once here; the lanes inherit it
-        cpu = time.process_time()
         transcriber.setup()
-        timings.setup_cpu_s = time.process_time() - cpu
     lanes: list[_Lane] = []
     finished = False
     try:
         with frozen_heap():  # the forked lanes' collectors leave the inherited tables alone
+            timings.setup_cpu_s = time.process_time() - cpu if method == "fork" else 0.0
             for _ in range(workers):
                 mine, theirs = ctx.Pipe(duplex=True)
                 fork = method == "fork"
