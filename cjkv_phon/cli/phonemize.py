@@ -50,6 +50,8 @@ def phonemize_cli(
     split: Optional[str] = typer.Option(None, help="Split of a DatasetDict folder."),
     engine: str = typer.Option("local", help="local | ray."),
     workers: int = typer.Option(1, help="Local worker processes (output is the same for any number)."),
+    start_method: str = typer.Option("auto", help="How local workers start: auto (fork where safe, "
+                                     "else spawn) | fork | spawn."),
     batch_size: int = typer.Option(500, help="Sentences per batch."),
     ray_address: Optional[str] = typer.Option(None, help="Existing Ray cluster (e.g. auto, "
                                               "ray://head:10001) [default: a new local Ray]."),
@@ -64,16 +66,24 @@ def phonemize_cli(
     try:
         cfg = PhonemizeConfig(lang=lang, input=input, output=output, format=fmt, scheme=scheme,
                               tokenize=tokenize, column=column, split=split, engine=engine,
-                              workers=workers, batch_size=batch_size, ray_address=ray_address,
+                              workers=workers, start_method=start_method, batch_size=batch_size,
+                              ray_address=ray_address,
                               ray_cpus=ray_cpus)
     except ValueError as err:  # unknown language, scheme, format...: a usage error
         raise typer.BadParameter(str(err)) from None
     console = Console(stderr=True)  # stdout may be the output itself
     columns = (TextColumn("phonemizing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
-        with Progress(*columns, console=console, transient=True) as progress:
+        # Refreshed per batch, not by rich's timer thread: with no other thread running, the
+        # local engine can fork its workers from a parent that has set up once (corpus/lanes.py).
+        with Progress(*columns, console=console, transient=True, auto_refresh=False) as progress:
             bar = progress.add_task("sentences", total=None)
-            report = phonemize(cfg, on_batch=lambda n: progress.advance(bar, n))
+
+            def advance(n: int) -> None:
+                progress.advance(bar, n)
+                progress.refresh()
+
+            report = phonemize(cfg, on_batch=advance)
     except (FileNotFoundError, InputError, ValueError, RuntimeError) as err:
         console.print(f"[red]error:[/red] {escape(str(err))}")
         raise typer.Exit(code=1) from None

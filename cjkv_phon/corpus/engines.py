@@ -3,28 +3,28 @@
 An engine takes the input table cut into batches and yields the transcribed batches **in input
 order**; a sentence's transcription depends only on the sentence (the phonemizers read it whole, and
 their memo caches only store what they would compute anyway), so the output is the same whatever the
-number of workers or the batch a sentence lands in.
+number of workers, the start method or the batch a sentence lands in.
 
-``local``: with one worker, in this process; with N, on N single-process lanes (spawned, so a
-progress display's threads are not forked), each building its Transcriber once (its set-up is timed
-apart from the transcription), then taking the next batch as soon as it has room for one (two in
-flight per lane keeps a lane busy while its last result travels back).
+``local``: with one worker, in this process; with N, on N worker processes
+(:mod:`~cjkv_phon.corpus.lanes`: forked from a parent that set up once where that is safe, else
+spawned and set up once each, before any work), fed batch by batch, two in flight per worker.
+Both record per-worker CPU seconds and memo misses (:class:`~cjkv_phon.corpus.lanes.WorkerStats`),
+the figures that explain the scaling where wall-clock time is disturbed by other load.
 """
 
 from __future__ import annotations
 
+import os
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from typing import Any, Iterator, Protocol
 
 import pyarrow as pa
 
+from cjkv_phon.corpus.lanes import (START_METHODS, WorkerStats, frozen_heap, run_lanes,
+                                    transcribe_batch)
 from cjkv_phon.data.transcriber import Transcriber, attach_columns
 from cjkv_phon.registry import Registry
-
-IN_FLIGHT_PER_LANE = 2
 
 
 @dataclass
@@ -35,10 +35,17 @@ class EngineTimings:
         startup_s: from the engine's start until every worker had built its phonemizer (local), or
             until Ray was up (ray: ``ray.init``; its actors' set-up overlaps the first batches).
         versions: tool versions reported by the phonemizer (recorded in parquet outputs).
+        start_method: local engine: ``inline`` (1 worker), ``fork`` or ``spawn``.
+        setup_cpu_s: CPU seconds of the set-up done in this (the parent) process.
+        workers: local engine: each worker's :class:`~cjkv_phon.corpus.lanes.WorkerStats`, filled
+            as the run finishes (empty for ray).
     """
 
     startup_s: float = 0.0
     versions: dict[str, str] = field(default_factory=dict)
+    start_method: str = ""
+    setup_cpu_s: float = 0.0
+    workers: list[WorkerStats] = field(default_factory=list)
 
 
 class Engine(Protocol):
@@ -50,85 +57,41 @@ class Engine(Protocol):
 
 ENGINES: Registry[type] = Registry("engine")
 
-# -- worker-process side: one Transcriber per process -----------------------------------------
-_WORKER: Transcriber | None = None
-
-
-def _setup_worker(transcriber: Transcriber) -> dict[str, str]:
-    """Build this process's Transcriber (phonemizer included) once; return its tool versions."""
-    global _WORKER
-    _WORKER = transcriber.setup()
-    return _WORKER.versions()
-
-
-def _transcribe_batch(sentences: list[Any]) -> dict[str, pa.Array]:
-    """Transcribe one batch in a worker (only the sentence column travels, not the whole batch)."""
-    assert _WORKER is not None, "worker used before _setup_worker"
-    return _WORKER.columns(sentences)
-
 
 @ENGINES.register("local")
 @dataclass(frozen=True)
 class LocalEngine:
-    """Processes on this machine (see the module docstring)."""
+    """Processes on this machine (see the module docstring).
+
+    Attributes:
+        workers: processes transcribing (1: this process).
+        start_method: ``auto`` (fork on Linux when this process runs no other thread, else spawn),
+            ``fork`` or ``spawn``; the output does not depend on it.
+    """
 
     workers: int = 1
+    start_method: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.start_method not in START_METHODS:
+            raise ValueError(f"unknown start method {self.start_method!r}; valid: {', '.join(START_METHODS)}")
 
     def run(self, transcriber: Transcriber, batches: list[pa.Table],
             timings: EngineTimings) -> Iterator[pa.Table]:
         column = str(transcriber.input_column)
-        if self.workers <= 1:
-            start = time.perf_counter()
-            timings.versions = transcriber.setup().versions()
-            timings.startup_s = time.perf_counter() - start
-            for batch in batches:
-                yield transcriber(batch)
+        if self.workers > 1:
+            yield from run_lanes(transcriber, batches, column, self.workers, self.start_method, timings)
             return
-        yield from self._lanes(transcriber, batches, column, timings)
-
-    def _lanes(self, transcriber: Transcriber, batches: list[pa.Table], column: str,
-               timings: EngineTimings) -> Iterator[pa.Table]:
-        start = time.perf_counter()
-        ctx = get_context("spawn")
-        lanes = [ProcessPoolExecutor(max_workers=1, mp_context=ctx) for _ in range(self.workers)]
-        try:
-            versions = [lane.submit(_setup_worker, transcriber) for lane in lanes]
-            timings.versions = [v.result() for v in versions][0]
+        start, cpu = time.perf_counter(), time.process_time()
+        timings.versions = transcriber.setup().versions()
+        with frozen_heap():  # full collections skip the phonemizer tables (see lanes.frozen_heap)
             timings.startup_s = time.perf_counter() - start
-            yield from _ordered(lanes, batches, column)
-        finally:
-            for lane in lanes:
-                lane.shutdown(wait=True, cancel_futures=True)
-
-
-def _ordered(lanes: list[ProcessPoolExecutor], batches: list[pa.Table],
-             column: str) -> Iterator[pa.Table]:
-    """Feed batches to the lanes as they free up; yield results in batch order."""
-    running: dict[Future[dict[str, pa.Array]], tuple[int, int]] = {}
-    load = [0] * len(lanes)
-    done: dict[int, dict[str, pa.Array]] = {}
-    next_in, next_out = 0, 0
-
-    def feed() -> None:
-        nonlocal next_in
-        for lane in sorted(range(len(lanes)), key=lambda i: load[i]):
-            while load[lane] < IN_FLIGHT_PER_LANE and next_in < len(batches):
-                sentences = batches[next_in].column(column).to_pylist()
-                running[lanes[lane].submit(_transcribe_batch, sentences)] = (next_in, lane)
-                load[lane] += 1
-                next_in += 1
-
-    feed()
-    while running:
-        finished, _ = wait(running, return_when=FIRST_COMPLETED)
-        for future in finished:
-            index, lane = running.pop(future)
-            load[lane] -= 1
-            done[index] = future.result()
-        feed()
-        while next_out in done:
-            yield attach_columns(batches[next_out], done.pop(next_out))
-            next_out += 1
+            timings.setup_cpu_s = time.process_time() - cpu  # the collection before freezing too
+            timings.start_method = "inline"
+            stats = WorkerStats(os.getpid(), "inline")
+            timings.workers = [stats]
+            for batch in batches:
+                yield attach_columns(batch, transcribe_batch(transcriber, batch, column, stats))
 
 
 def make_engine(name: str, **options: Any) -> Any:

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import cjkv_phon
 from cjkv_phon.corpus.engines import EngineTimings, make_engine
 from cjkv_phon.corpus.inputs import CorpusInput, read_input
+from cjkv_phon.corpus.lanes import START_METHODS
 from cjkv_phon.corpus.outputs import SUFFIXES, open_output, output_format
 from cjkv_phon.data.segment import TOKENIZATIONS, default_tokenization
 from cjkv_phon.data.transcriber import OUTPUT_COLUMNS, Transcriber
@@ -47,6 +48,8 @@ class PhonemizeConfig:
         split: the split of a ``DatasetDict`` folder.
         engine: ``local`` or ``ray``.
         workers: local processes (the output does not depend on it).
+        start_method: how local workers start: ``auto`` (fork where safe, else spawn), ``fork``
+            or ``spawn`` (see :mod:`~cjkv_phon.corpus.lanes`; the output does not depend on it).
         batch_size: sentences per batch sent to a worker or actor.
         ray_address: an existing Ray cluster (None: a new local Ray).
         ray_cpus: CPUs (and actors) of the local Ray (None: all of the machine's).
@@ -62,6 +65,7 @@ class PhonemizeConfig:
     split: str | None = None
     engine: str = "local"
     workers: int = 1
+    start_method: str = "auto"
     batch_size: int = 500
     ray_address: str | None = None
     ray_cpus: int | None = None
@@ -72,6 +76,7 @@ class PhonemizeConfig:
         if self.tokenize is not None:
             check_choice("tokenization", self.tokenize, TOKENIZATIONS)
         check_choice("engine", self.engine, ENGINE_NAMES)
+        check_choice("start method", self.start_method, START_METHODS)
         if self.workers < 1:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
         if self.batch_size < 1:
@@ -96,6 +101,9 @@ class PhonemizeReport:
             to the first batch written: set-up plus one batch), ``steady_s`` (the rest of the run,
             from the first batch written to the last), ``total_s``; and
             ``steady_sentences_per_s``, the sentences after the first batch over ``steady_s``.
+        cpu: CPU seconds (``time.process_time`` of each process: other load on the machine
+            disturbs them far less than wall-clock time), local engine only -- see
+            :func:`cpu_accounting`.
     """
 
     input: str
@@ -107,6 +115,7 @@ class PhonemizeReport:
     tokens: int
     status_counts: dict[str, int]
     timings: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, Any] = field(default_factory=dict)
 
 
 def resolve_tokenize(cfg: PhonemizeConfig, corpus: CorpusInput) -> str:
@@ -146,14 +155,15 @@ def phonemize(cfg: PhonemizeConfig, on_batch: Callable[[int], None] | None = Non
         FileNotFoundError: a missing input.
         InputError: a malformed input (file, line or row, value); nothing is written.
     """
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     corpus = read_input(cfg.input, cfg.column, cfg.split)
     tokenize = resolve_tokenize(cfg, corpus)
     transcriber = Transcriber(cfg.lang, cfg.scheme, tokenize, corpus.column)
-    read_s = time.perf_counter() - start
+    read_s, read_cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
     if engine is None:
         engine = (make_engine("ray", address=cfg.ray_address, num_cpus=cfg.ray_cpus)
-                  if cfg.engine == "ray" else make_engine("local", workers=cfg.workers))
+                  if cfg.engine == "ray" else make_engine("local", workers=cfg.workers,
+                                                          start_method=cfg.start_method))
     if cfg.shards:
         return _write_shards(cfg, corpus, transcriber, engine, start, read_s)
     fmt = output_format(cfg.output, cfg.format)
@@ -182,8 +192,40 @@ def phonemize(cfg: PhonemizeConfig, on_batch: Callable[[int], None] | None = Non
             if on_batch is not None:
                 on_batch(batch.num_rows)
     end = time.perf_counter()
-    return _report(cfg, fmt, tokenize, n, counts, timings, read_s, engine_start, first_at,
-                   first_n, end, start)
+    report = _report(cfg, fmt, tokenize, n, counts, timings, read_s, engine_start, first_at,
+                     first_n, end, start)
+    if timings.workers:
+        report.cpu.update(cpu_accounting(timings, time.process_time() - cpu_start, read_cpu_s))
+    return report
+
+
+def cpu_accounting(timings: EngineTimings, parent_cpu_s: float, read_cpu_s: float) -> dict[str, Any]:
+    """Where the CPU seconds of a local run went: reading, set-up, each worker's batches, the parent.
+
+    ``parent_serial_cpu_s`` is the parent's CPU outside reading, set-up and transcription (cutting
+    batches, sending them, receiving and merging results, writing, counting), done while the
+    workers transcribe. On C idle cores, N workers get through the batches in about
+    ``max(max worker CPU, (sum of worker CPU + parent serial) / C)`` seconds, against
+    ``worker CPU + parent serial`` for the 1-worker engine (which transcribes in the parent):
+    the model ``benchmarks/bench_phonemize.py`` reports beside the wall-clock figures.
+    """
+    workers = timings.workers
+    inline = sum(w.transcribe_cpu_s for w in workers if w.start_method == "inline")
+    return {
+        "start_method": timings.start_method,
+        "parent_cpu_s": round(parent_cpu_s, 4),
+        "parent_read_cpu_s": round(read_cpu_s, 4),
+        "parent_setup_cpu_s": round(timings.setup_cpu_s, 4),
+        "parent_serial_cpu_s": round(parent_cpu_s - read_cpu_s - timings.setup_cpu_s - inline, 4),
+        "worker_setup_cpu_s": [round(w.setup_cpu_s, 4) for w in workers],
+        "worker_transcribe_cpu_s": [round(w.transcribe_cpu_s, 4) for w in workers],
+        "worker_sentences": [w.sentences for w in workers],
+        "worker_batches": [w.batches for w in workers],
+        "worker_memo_misses": [w.memo_misses for w in workers],
+        "worker_page_faults": [w.page_faults for w in workers],
+        "worker_inherited_setup": [w.inherited_setup for w in workers],
+        "worker_built_mid_stream": [w.built_mid_stream for w in workers],
+    }
 
 
 def _output_schema(schema: pa.Schema) -> pa.Schema:

@@ -37,6 +37,12 @@ from cjkv_phon.schema import LANGS, SCHEMES
 # The columns a Transcriber adds to a batch (``tokens`` replaces the input's, if any).
 OUTPUT_COLUMNS: tuple[str, ...] = ("tokens", "ipa", "romanized", "status")
 
+# One token of every script the phonemizers read or route (Han, both kana, Hangul, Latin, digits,
+# punctuation), transcribed at set-up: tables loaded at a script's first run (the ``hanja``
+# reading table is ~0.3-0.7 s in Korean text) load then, not inside the first batch of each
+# worker. Memo caches only store what they would compute anyway, so the output is unchanged.
+WARM_UP_TOKENS: tuple[str, ...] = ("中国", "行", "ひらがな", "カタカナ", "한국", "Việt", "abc", "1", "。")
+
 
 def list_column(rows: Sequence[Sequence[str]]) -> pa.Array:
     """A ``list<string>`` column from per-row sequences, via flat values and int32 offsets.
@@ -164,7 +170,13 @@ class Transcriber:
             for (lang, _script), target in sorted(routes().items()):
                 if lang == self.lang and target in LANGS and target != self.lang:
                     get_phonemizer(target, self.scheme)  # as routing.py asks for it
+            self._phonemizer.transcribe(WARM_UP_TOKENS)  # lazy tables (see WARM_UP_TOKENS)
         return self
+
+    @property
+    def is_set_up(self) -> bool:
+        """Whether this object's phonemizer is built (a forked worker inherits it set up)."""
+        return self._phonemizer is not None
 
     def versions(self) -> dict[str, str]:
         """Versions of the tools the phonemizer uses (as recorded by build-data)."""

@@ -42,5 +42,18 @@ def get_phonemizer(lang: str, scheme: str = "native", cache: bool = True) -> Pho
         return _INSTANCES[key]
 
 
-__all__ = ["PHONEMIZERS", "Phonemizer", "Transcription", "get_phonemizer", "ipa_segments",
+def built_phonemizers() -> int:
+    """How many phonemizers this process has built (set-up work; routed ones included)."""
+    with _LOCK:
+        return len(_INSTANCES)
+
+
+def memo_entries() -> int:
+    """Units memoised by every phonemizer of this process (see ``Phonemizer.memo_entries``)."""
+    with _LOCK:
+        instances = list(_INSTANCES.values())
+    return sum(p.memo_entries() for p in instances)
+
+
+__all__ = ["built_phonemizers", "memo_entries", "PHONEMIZERS", "Phonemizer", "Transcription", "get_phonemizer", "ipa_segments",
            "register", "strip_tones"]

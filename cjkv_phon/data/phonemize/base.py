@@ -43,9 +43,26 @@ class Phonemizer(ABC):
     # True where the phonemizer routes runs of other scripts itself (token-wise phonemizers, inside
     # each token); otherwise whole failed tokens are routed after transcription (routing.py).
     routes_runs: bool = False
+    # Attributes that are plain-dict memo caches (counted by :meth:`memo_entries`, with every
+    # ``functools.lru_cache`` attribute).
+    memo_dicts: tuple[str, ...] = ("_memo",)
 
     def __init__(self, cache: bool = True) -> None:
         self.cache = cache
+
+    def memo_entries(self) -> int:
+        """Distinct units this instance has memoised so far (one per unit computed, not found).
+
+        Its growth over a batch is the batch's memo misses: the engines report it per worker,
+        because N processes each compute the units they see, so N workers redo shared units.
+        """
+        total = 0
+        for name, value in vars(self).items():
+            if hasattr(value, "cache_info"):
+                total += value.cache_info().currsize
+            elif name in self.memo_dicts and isinstance(value, dict):
+                total += len(value)
+        return total
 
     def transcribe(self, tokens: Sequence[str]) -> Transcription:
         """Transcribe one sentence; the result has exactly ``len(tokens)`` entries per list.

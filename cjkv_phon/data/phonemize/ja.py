@@ -124,6 +124,8 @@ def _join_small_kana(morphemes: list[tuple[int, int, str | None, str | None]], t
 class NativeJa(Phonemizer):
     """fugashi + unidic-lite readings of the whole sentence, epitran IPA, table Hepburn."""
 
+    memo_dicts = ("_memo", "_fields")
+
     def __init__(self, cache: bool = True) -> None:
         super().__init__(cache)
         self._tagger = fugashi.Tagger()
