@@ -203,7 +203,7 @@ def ordered_rows(rows: list[Row]) -> list[Row]:
 
 
 def table_columns(rows: list[Row], split: str, tasks: tuple[str, ...] = TASKS,
-             sides: tuple[str, ...] = ("source", "target")) -> tuple[tuple[str, str, str], ...]:
+                  sides: tuple[str, ...] = ("source", "target")) -> tuple[tuple[str, str, str], ...]:
     """Every (task, pair, side) some row has a value for in ``split``, task-major like the paper."""
     present = {key[:3] for r in rows for key in r.cells if key[3] == split}
     paper_pairs = [f"{s}-{t}" for s, t in PAPER_PAIRS]
