@@ -22,6 +22,7 @@ missing source raises ``FileNotFoundError`` naming the expected path.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
