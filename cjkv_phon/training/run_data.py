@@ -36,7 +36,7 @@ def load_run_data(cfg: TrainConfig, require_phonemes: bool) -> RunData:
     Raises:
         InputError: a tag outside the task's label set, which the source and target must share.
     """
-    from cjkv_phon.data.build import load_split   # the data stage, imported where it is used
+    from cjkv_phon.data.release_reader import load_split   # the data stage, imported where it is used
 
     def read(lang: str, split: str, limit: int | None) -> list[Example]:
         where = str(Path(cfg.data_dir) / cfg.task / lang / f"{split}.parquet")   # load_split's layout
