@@ -79,7 +79,7 @@ def build_data_cli(
     """Build the phonemic XTREME release: parquet per (task, lang, split), card and manifest."""
     from cjkv_phon.data.build import build_data
     from cjkv_phon.data.build_plan import BuildDataConfig
-    from cjkv_phon.data.lanes import Interrupted, signals_as_interrupt
+    from cjkv_phon.workers.lifetime import Interrupted, signals_as_interrupt
     from cjkv_phon.recipes import load_config
 
     overrides = dict(source=source, tasks=_csv(tasks), langs=_csv(langs), splits=_csv(splits),

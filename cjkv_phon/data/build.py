@@ -42,14 +42,15 @@ from cjkv_phon.data.build_plan import (BuildDataConfig, BuildReport, FileReport,
 from cjkv_phon.data.build_state import code_fingerprint, env_fingerprint, is_up_to_date, job_state
 from cjkv_phon.data.features import hf_features_metadata, with_tag_ids
 from cjkv_phon.data.input_rules import read_checks
-from cjkv_phon.data.lanes import Lanes, signals_as_interrupt
 from cjkv_phon.data.release import write_release
 from cjkv_phon.data.release_reader import META_PREFIX
 from cjkv_phon.data.sentences import Sentence
 from cjkv_phon.data.staging import Staging, clean_stale_staging
-from cjkv_phon.data.transcriber import aligned_columns, transcribe_sentences
+from cjkv_phon.data.transcriber import Transcriber, aligned_columns, transcribe_sentences
 from cjkv_phon.errors import NothingToBuild
 from cjkv_phon.schema import SENTENCE_SCHEMA, STATUSES, check_sentence_rows
+from cjkv_phon.workers.lifetime import signals_as_interrupt
+from cjkv_phon.workers.pool import WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -241,12 +242,15 @@ def _run_lanes(tasks: list[_Task], n_lanes: int, finish: Callable[[FileReport], 
                on_progress: Callable[[str, int, int], None] | None = None) -> None:
     """Run tasks on ``n_lanes`` worker processes, choosing each lane's next file by language.
 
-    The workers die with this process (:mod:`cjkv_phon.data.lanes`); on any error or interrupt they
-    are killed at once, not waited for.
+    The workers die with this process (:mod:`cjkv_phon.workers.pool`); on any error or interrupt they
+    are killed at once, not waited for. Forked (where safe), they inherit the phonemizers of every
+    language to build, set up once here; spawned, each builds those its files need.
     """
     loaded: list[set[str]] = [set() for _ in range(n_lanes)]
     pending = sorted(tasks, key=_input_size, reverse=True)
-    with Lanes(n_lanes) as lanes:
+    readers = sorted({(t.job.lang, t.cfg.scheme, t.cfg.cache) for t in tasks})
+    with WorkerPool(n_lanes, "cjkv-build-worker", prepare=lambda: [
+            Transcriber(lang, scheme, cache=cache).setup() for lang, scheme, cache in readers]) as lanes:
         def submit(lane: int) -> None:
             task = _next_task(pending, loaded[lane], set().union(*loaded))
             loaded[lane].add(task.job.lang)
@@ -255,8 +259,8 @@ def _run_lanes(tasks: list[_Task], n_lanes: int, finish: Callable[[FileReport], 
         for lane in range(n_lanes):
             if pending:
                 submit(lane)
-        while any(lanes.busy.values()):
-            lane, report = lanes.next_result(on_progress)
+        while lanes.busy:
+            lane, _, report = lanes.next_result(on_progress)
             finish(report)
             if pending:
                 submit(lane)
