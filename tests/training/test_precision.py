@@ -1,0 +1,57 @@
+"""``precision: auto | bf16 | fp32``: resolved per device, recorded in the config and in its hash."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from cjkv_phon.training.config import TrainConfig
+from cjkv_phon.training.precision import (NATIVE_BF16_FLAGS, cpu_has_native_bf16, cpuinfo_has_native_bf16,
+                                          resolve_precision, run_device)
+from cjkv_phon.training.results import run_config_hash
+
+CPUINFO = Path("/proc/cpuinfo")
+
+
+def _without_bf16_flags(cpuinfo: str) -> str:
+    """The same CPU description with its native-bf16 flags removed: a CPU without bf16 units."""
+    lines = []
+    for line in cpuinfo.splitlines():
+        if line.startswith("flags"):
+            key, _, flags = line.partition(":")
+            line = key + ": " + " ".join(f for f in flags.split() if f not in NATIVE_BF16_FLAGS)
+        lines.append(line)
+    return "\n".join(lines)
+
+
+@pytest.mark.skipif(not CPUINFO.is_file(), reason="needs Linux's /proc/cpuinfo")
+def test_torch_cpuinfo_and_the_kernel_agree_on_bf16_units():
+    text = CPUINFO.read_text()
+    assert cpu_has_native_bf16() == cpuinfo_has_native_bf16(text)
+    assert not cpuinfo_has_native_bf16(_without_bf16_flags(text))
+    assert not cpuinfo_has_native_bf16("")
+
+
+def test_auto_resolves_per_device_and_explicit_choices_are_kept():
+    native = cpu_has_native_bf16()
+    assert resolve_precision("auto", "cpu") == ("bf16" if native else "fp32")
+    assert TrainConfig(device="cpu").resolved().precision == ("bf16" if native else "fp32")
+    for explicit in ("bf16", "fp32"):
+        assert resolve_precision(explicit, "cpu") == explicit
+        assert TrainConfig(device="cpu", precision=explicit).resolved().precision == explicit
+    if not torch.cuda.is_available():     # a cuda request without CUDA runs on (and resolves for) the CPU
+        assert run_device("cuda:0") == run_device("auto") == torch.device("cpu")
+        assert TrainConfig(device="cuda").resolved().precision == resolve_precision("auto", "cpu")
+    with pytest.raises(ValueError, match="unknown precision 'fp16'"):
+        TrainConfig(precision="fp16")
+
+
+def test_precision_is_part_of_the_config_hash():
+    bf16 = TrainConfig(device="cpu", precision="bf16").resolved()
+    fp32 = TrainConfig(device="cpu", precision="fp32").resolved()
+    auto = TrainConfig(device="cpu", precision="auto").resolved()
+    assert run_config_hash(bf16) != run_config_hash(fp32)
+    # "auto" is hashed as what it resolved to: the hash names the arithmetic, not the request.
+    assert run_config_hash(auto) == run_config_hash(bf16 if auto.precision == "bf16" else fp32)
