@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ import torch
 from cjkv_phon.training.config import TrainConfig
 from cjkv_phon.training.precision import (NATIVE_BF16_FLAGS, cpu_has_native_bf16, cpuinfo_has_native_bf16,
                                           resolve_precision, run_device)
-from cjkv_phon.training.results import run_config_hash
+from cjkv_phon.training.results import legacy_settings, run_config_hash
 
 CPUINFO = Path("/proc/cpuinfo")
 
@@ -55,3 +57,19 @@ def test_precision_is_part_of_the_config_hash():
     assert run_config_hash(bf16) != run_config_hash(fp32)
     # "auto" is hashed as what it resolved to: the hash names the arithmetic, not the request.
     assert run_config_hash(auto) == run_config_hash(bf16 if auto.precision == "bf16" else fp32)
+
+
+def test_fp32_runs_keep_their_recorded_hash_and_bf16_runs_get_another():
+    """The recorded cpu-v2 grid (fp32 on the CPU, recorded with the old flag ``bf16: true``) keeps its
+    hashes, so the bench does not retrain it; the same settings in bf16 hash differently."""
+    results = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "cpu-v2"
+    records = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(results.rglob("results.json"))[:6]]
+    assert records
+    for record in records:
+        settings = legacy_settings(record["config"], record["device"])
+        assert settings["precision"] == "fp32" and "bf16" not in settings
+        cfg = TrainConfig(**settings)
+        assert run_config_hash(cfg) == record["config_hash"]
+        assert run_config_hash(replace(cfg, precision="bf16")) != record["config_hash"]
+    # A CUDA run recorded with the old flag computed in bf16.
+    assert legacy_settings({"bf16": True}, "cuda:0 (NVIDIA H100)")["precision"] == "bf16"
