@@ -45,7 +45,7 @@ import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
@@ -213,12 +213,72 @@ def time_evaluation(runs: dict[str, SystemRun], variants: list[Variant], batch_s
             counters["positions"] += run.positions
             if b == batch_sizes[0]:
                 tags.setdefault((v.system, v.precision), []).extend(t for row in pred for t in row)
+        logging.info("evaluation: %d/%d sentences", min(start + slice_size, len(test)), len(test))
     agree = {}
     for system in SYSTEMS:
         a, b = tags.get((system, "fp32"), []), tags.get((system, "bf16"), [])
         if a and len(a) == len(b):
             agree[system] = round(sum(x == y for x, y in zip(a, b)) / len(a), 5)
     return agree
+
+
+def interleaved_ab(run: SystemRun, arms: dict[str, Callable[[], None]], precision: str,
+                   eval_sentences: int = 500) -> dict[str, Any]:
+    """Two or more settings of one system as an interleaved A/B: every batch is stepped, and every slice
+    of ``eval_sentences`` test sentences predicted, under each arm (``arms[name]()`` switches to it) in
+    rotating order; reports s/step, evaluation seconds and each arm's tag agreement with the first arm.
+    The first call of each arm (warm-up: kernel creation, compilation) is timed separately."""
+    names = list(arms)
+    out: dict[str, Any] = {name: {"step_s": [], "eval_s": 0.0} for name in names}
+    tags: dict[str, list[str]] = {}
+    for name in names:
+        arms[name]()
+        start = time.perf_counter()
+        run.step(0, run.batches[-1], precision)
+        out[name]["warmup_s"] = round(time.perf_counter() - start, 2)
+    for k, idx in enumerate(run.batches):
+        for name in names[k % len(names):] + names[:k % len(names)]:
+            arms[name]()
+            start = time.perf_counter()
+            run.step(k + 1, idx, precision)
+            out[name]["step_s"].append(time.perf_counter() - start)
+    test = run.test[:eval_sentences]
+    for s, lo in enumerate(range(0, len(test), 250)):
+        for name in names[s % len(names):] + names[:s % len(names)]:
+            arms[name]()
+            start = time.perf_counter()
+            pred = run.predict(test[lo:lo + 250], precision, 64)
+            out[name]["eval_s"] += time.perf_counter() - start
+            tags.setdefault(name, []).extend(t for row in pred for t in row)
+    ref = tags[names[0]]
+    for name in names:
+        steps = out[name].pop("step_s")
+        out[name].update(s_per_step=round(sum(steps) / len(steps), 3), eval_s=round(out[name]["eval_s"], 2),
+                         tag_agreement=round(sum(a == b for a, b in zip(ref, tags[name])) / len(ref), 5))
+    out["precision"], out["system"] = precision, run.cfg.system
+    logging.info("A/B %s", out)
+    return out
+
+
+def attention_arms(run: SystemRun, implementations: list[str]) -> dict[str, Callable[[], None]]:
+    """Arms that set the backbone's ``_attn_implementation`` (read at every forward: transformers'
+    attention and mask functions dispatch on it)."""
+    config = run.model.backbone.config
+    return {name: (lambda name=name: setattr(config, "_attn_implementation", name)) for name in implementations}
+
+
+def compile_arms(run: SystemRun) -> dict[str, Callable[[], None]]:
+    """Arms ``eager`` and ``compiled``: the transformer layers with and without ``torch.compile``
+    (inductor, dynamic shapes), switched by swapping each layer's compiled call."""
+    layers = list(run.model.layers)
+    for layer in layers:
+        layer.compile(dynamic=True)
+    compiled = [layer._compiled_call_impl for layer in layers]
+
+    def use(on: bool) -> None:
+        for layer, call in zip(layers, compiled):
+            layer._compiled_call_impl = call if on else None
+    return {"eager": lambda: use(False), "compiled": lambda: use(True)}
 
 
 def variant_row(v: Variant, run: SystemRun, peaks: dict[str, Any], batch_sizes: list[int]) -> dict[str, Any]:
@@ -277,6 +337,10 @@ def main() -> None:
     parser.add_argument("--eval-sentences", type=int, default=2000)
     parser.add_argument("--eval-batch-sizes", default="64", help="comma-separated; the first is the trainer's")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--attention", default="", help="e.g. sdpa,eager: an interleaved A/B of the attention "
+                        "implementation (finetune, bf16) after the main measurements")
+    parser.add_argument("--compile", action="store_true", help="an interleaved A/B of torch.compile on the "
+                        "transformer layers (finetune, bf16) after the main measurements")
     parser.add_argument("--peak-rounds", type=int, default=5)
     parser.add_argument("--load", default="", help="a note on the machine's load, stored with the figures")
     parser.add_argument("--out", default="benchmarks/results/bench_train.json")
@@ -292,6 +356,11 @@ def main() -> None:
     variants = [Variant(s, p) for s in SYSTEMS for p in PRECISIONS]
     time_training(runs, variants)
     agreement = time_evaluation(runs, variants, batch_sizes)
+    factors = {}
+    if args.attention:
+        factors["attention"] = interleaved_ab(runs["finetune"], attention_arms(runs["finetune"], args.attention.split(",")), "bf16")
+    if args.compile:
+        factors["compile"] = interleaved_ab(runs["finetune"], compile_arms(runs["finetune"]), "bf16")
     peaks_end = matmul_peaks(args.peak_rounds, 20)
     peaks = {p: max((peaks_start[p], peaks_end[p]), key=lambda x: x["peak_gflop_per_s"]) for p in PRECISIONS}
     rows = {v.name: variant_row(v, runs[v.system], peaks, batch_sizes) for v in variants}
@@ -312,7 +381,7 @@ def main() -> None:
     from cjkv_phon.provenance import git_commit
     from cjkv_phon.training.precision import cpu_has_native_bf16
     write_json(args.out, {
-        "variants": rows, "summary": summary, "matmul_peaks": {"start": peaks_start, "end": peaks_end, "used": peaks},
+        "variants": rows, "summary": summary, "factors": factors, "matmul_peaks": {"start": peaks_start, "end": peaks_end, "used": peaks},
         "same_batches_for_both_systems": same_batches, "git_commit": git_commit(), "device": "cpu",
         "cpu_native_bf16": cpu_has_native_bf16(), "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "torch": torch.__version__, "process_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
