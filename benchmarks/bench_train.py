@@ -126,7 +126,9 @@ class SystemRun:
         from cjkv_phon.training.bucketing import epoch_batches, subword_length
         from cjkv_phon.training.config import TrainConfig
         from cjkv_phon.training.system import Stage
-        from cjkv_phon.training.trainer import _accelerator, build_run, make_optimizer, repair_iob
+        from cjkv_phon.training.optimizer import make_optimizer
+        from cjkv_phon.training.run_data import repair_iob
+        from cjkv_phon.training.trainer import _accelerator, build_run
         from cjkv_phon.training.trim import trim_run_vocabulary
 
         self.cfg = TrainConfig(system=system_name, backbone=args.backbone, data_dir=args.data_dir,
@@ -166,7 +168,7 @@ class SystemRun:
 
     def predict(self, examples, precision: str, batch_size: int) -> list[list[str]]:
         from cjkv_phon.training.precision import autocast
-        from cjkv_phon.training.trainer import predict_tags
+        from cjkv_phon.training.evaluation import predict_tags
         with autocast(precision, self.accelerator.device):
             return predict_tags(self.model, self.collator, examples, batch_size, self.accelerator)
 
