@@ -157,20 +157,15 @@ class SystemRun:
 
     def step(self, k: int, idx: list[int], precision: str) -> None:
         """One optimizer step as the trainer takes it, in ``precision``."""
-        from cjkv_phon.training.precision import autocast
         from cjkv_phon.training.trainer import train_step
         cfg = replace(self.cfg, precision=precision)
-        with autocast(precision, self.accelerator.device):
-            train_step(self.system, self.model, [[self.chunks[j] for j in idx]], self.stage, k, cfg,
-                       self.accelerator)
+        train_step(self.system, self.model, [[self.chunks[j] for j in idx]], self.stage, k, cfg, self.accelerator)
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
 
     def predict(self, examples, precision: str, batch_size: int) -> list[list[str]]:
-        from cjkv_phon.training.precision import autocast
         from cjkv_phon.training.evaluation import predict_tags
-        with autocast(precision, self.accelerator.device):
-            return predict_tags(self.model, self.collator, examples, batch_size, self.accelerator)
+        return predict_tags(self.model, self.collator, examples, batch_size, self.accelerator, precision)
 
 
 def time_training(runs: dict[str, SystemRun], variants: list[Variant]) -> None:

@@ -96,13 +96,19 @@ def run_device(device: str) -> torch.device:
     return torch.device(device)
 
 
-def mixed_precision(precision: str) -> str:
-    """Accelerate's ``mixed_precision`` for a resolved precision (``bf16`` -> ``bf16``, else ``no``)."""
-    return "bf16" if precision == "bf16" else "no"
-
-
 def autocast(precision: str, device: torch.device | str):
     """The autocast context of a resolved precision on ``device`` (disabled for fp32)."""
     import torch
     device = torch.device(device)
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+
+
+FP32_ISLANDS = ("CRF forward algorithm and Viterbi (crf.py)", "every loss and softmax statistic (losses.py, "
+                "model.task_loss)", "subword-to-word mean pooling (pooling.py)")
+
+
+def precision_record(precision: str, device: torch.device | str) -> dict[str, object]:
+    """What results.json says about a run's arithmetic."""
+    return {"compute": precision, "autocast": "bf16" if precision == "bf16" else None,
+            "weights_and_optimizer": "fp32", "device_native_bf16": device_has_native_bf16(device),
+            "fp32_islands": list(FP32_ISLANDS) if precision == "bf16" else []}

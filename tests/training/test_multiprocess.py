@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -24,8 +23,9 @@ import yaml
 from cjkv_phon.training.config import TrainConfig
 from cjkv_phon.training.trainer import train
 
-# Summation order differs (gloo's all-reduce vs autograd's accumulation), nothing else does.
-LOSS_RTOL, WEIGHT_ATOL = 1e-5, 1e-5
+# With two processes the sums are a + b either way (gloo's all-reduce, autograd's accumulation), so the
+# runs are equal to the bit; more processes could differ in summation order.
+LOSS_RTOL, WEIGHT_ATOL = 0.0, 0.0
 
 
 def _free_port() -> int:
@@ -36,14 +36,13 @@ def _free_port() -> int:
 
 def _accelerate() -> list[str]:
     script = Path(sys.executable).parent / "accelerate"
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "accelerate.commands.launch"]
+    return [str(script), "launch"] if script.is_file() else [sys.executable, "-m", "accelerate.commands.launch"]
 
 
 def _weights(run_dir: Path) -> dict[str, torch.Tensor]:
     return torch.load(run_dir / "checkpoint" / "state.pt", weights_only=False)["model"]
 
 
-@pytest.mark.skipif(shutil.which("g++") is None and False, reason="never")
 def test_two_processes_equal_one_process_with_the_same_global_batch(tmp_path, tiny_cache, built_data,
                                                                      dictionary_dir, monkeypatch):
     monkeypatch.setenv("CJKV_CACHE_DIR", str(tiny_cache))

@@ -13,6 +13,7 @@ from cjkv_phon.training.config import TrainConfig
 from cjkv_phon.training.precision import (NATIVE_BF16_FLAGS, cpu_has_native_bf16, cpuinfo_has_native_bf16,
                                           resolve_precision, run_device)
 from cjkv_phon.training.results import legacy_settings, run_config_hash
+from cjkv_phon.training.trainer import train
 
 CPUINFO = Path("/proc/cpuinfo")
 
@@ -73,3 +74,44 @@ def test_fp32_runs_keep_their_recorded_hash_and_bf16_runs_get_another():
         assert run_config_hash(replace(cfg, precision="bf16")) != record["config_hash"]
     # A CUDA run recorded with the old flag computed in bf16.
     assert legacy_settings({"bf16": True}, "cuda:0 (NVIDIA H100)")["precision"] == "bf16"
+
+
+def test_a_bf16_run_trains_and_evaluates_in_bf16_and_records_it(tmp_path, tiny_cache, built_data, monkeypatch):
+    monkeypatch.setenv("CJKV_CACHE_DIR", str(tiny_cache))
+    settings = dict(task="panx", source_lang="zh", target_lang="vi", system="finetune", backbone="tiny-bert",
+                    data_dir=str(built_data), max_train_sentences=16, max_eval_sentences=8, max_test_sentences=8,
+                    epochs=1, batch_size=4, lr=3e-3, device="cpu", save_predictions=False)
+    runs = {p: train(TrainConfig(**settings, precision=p, out_dir=str(tmp_path / p))) for p in ("fp32", "bf16")}
+    for p, record in runs.items():
+        on_disk = json.loads((tmp_path / p / record["run_id"] / "results.json").read_text(encoding="utf-8"))
+        assert on_disk["config"]["precision"] == on_disk["precision"]["compute"] == p
+        assert on_disk["precision"]["weights_and_optimizer"] == "fp32"
+    assert runs["fp32"]["config_hash"] != runs["bf16"]["config_hash"]
+    # Same data, seeds and initial weights: the first step's loss differs only by bf16 rounding.
+    first = {p: r["loss_curve"][0]["loss"] for p, r in runs.items()}
+    assert first["bf16"] != first["fp32"] and first["bf16"] == pytest.approx(first["fp32"], rel=2e-2)
+    # Weights stay fp32 under autocast; only the forward's matmuls ran in bf16.
+    state = torch.load(tmp_path / "bf16" / runs["bf16"]["run_id"] / "checkpoint" / "state.pt", weights_only=False)
+    assert {t.dtype for t in state["model"].values() if t.is_floating_point()} == {torch.float32}
+
+
+def test_evaluation_follows_the_precision(tiny_backbone, built_data):
+    """predict_tags under bf16 runs the encoder's linear layers in bf16, under fp32 in fp32."""
+    from cjkv_phon.schema import LABELS
+    from cjkv_phon.training.batches import Collator
+    from cjkv_phon.training.evaluation import predict_tags
+    from cjkv_phon.training.model import ModelSettings, PhoneXLModel
+    from tests.training.conftest import read_examples
+
+    backbone = tiny_backbone("tiny-bert")
+    model = PhoneXLModel(backbone.model, LABELS["panx"], ModelSettings(use_pe=False, use_le=False))
+    collator = Collator(backbone.tokenizer, LABELS["panx"], 64)
+    seen = []
+    dense = model.layers[-1].intermediate.dense                     # a BERT layer's feed-forward Linear
+    hook = dense.register_forward_hook(lambda _m, _i, out: seen.append(out.dtype))
+    examples = read_examples(built_data, "panx", "vi", "dev", 6)
+    for precision in ("fp32", "bf16"):
+        tags = predict_tags(model, collator, examples, 4, None, precision)
+        assert [len(t) for t in tags] == [len(ex.tokens) for ex in examples]
+    hook.remove()
+    assert seen[0] == torch.float32 and seen[-1] == torch.bfloat16
