@@ -21,7 +21,7 @@ from pathlib import Path
 
 import cjkv_phon
 from cjkv_phon.training.config import TrainConfig
-from cjkv_phon.training.results import run_config_hash
+from cjkv_phon.training.results import legacy_settings, run_config_hash
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_ROOTS = (RESULTS / "cpu-v2", RESULTS / "cpu-v2-curve")
@@ -34,10 +34,11 @@ def recomputed_hash(record: dict) -> str:
     renamed or removed field cannot pass unnoticed.
     """
     known = {f.name for f in dataclasses.fields(TrainConfig)}
-    unknown = sorted(set(record["config"]) - known)
+    config = legacy_settings(record["config"], record.get("device", "cpu"))   # issue 19: bf16 flag -> precision
+    unknown = sorted(set(config) - known)
     if unknown:
         raise KeyError(f"config fields unknown to TrainConfig: {unknown}")
-    return run_config_hash(TrainConfig(**record["config"]))
+    return run_config_hash(TrainConfig(**config))
 
 
 def check(roots: list[Path]) -> dict:

@@ -110,14 +110,17 @@ class TimeGuard:
 
 
 def device_info() -> dict[str, Any]:
-    """torch, CUDA and the device name: what the run's ``device: auto`` picks (CUDA when present)."""
+    """torch, CUDA and the device name: what the run's ``device: auto`` picks (CUDA when present), and
+    whether it has bf16 units (``precision.device_has_native_bf16``, the rule ``precision: auto`` follows)."""
     import torch
+    from cjkv_phon.training.precision import device_has_native_bf16
     cuda = torch.cuda.is_available()
     return {"name": torch.cuda.get_device_name(0) if cuda else "cpu",
             "cuda_available": cuda, "device_count": torch.cuda.device_count() if cuda else 0,
             "torch": torch.__version__, "torch_cuda": torch.version.cuda,
             "cudnn": torch.backends.cudnn.version() if cuda else None,
             "bf16_supported": bool(cuda and torch.cuda.is_bf16_supported()),
+            "native_bf16": device_has_native_bf16("cuda" if cuda else "cpu"),
             "python": platform.python_version(), "cpus": os.cpu_count()}
 
 
@@ -230,7 +233,8 @@ def main(argv: Sequence[str] | None = None, train_fn: Callable[..., dict] | None
                                     "results_dir": str(args.runs or args.work / "runs")}, train=train)
     spec = expand_grid(cfg)[0].config
     summary["preset"] = {"name": args.preset, "epochs": spec.epochs, "batch_size": spec.batch_size, "lr": spec.lr,
-                         "device": spec.device, "bf16": spec.bf16, "max_train_sentences": spec.max_train_sentences,
+                         "device": spec.device, "precision": spec.precision,
+                         "precision_resolved": spec.resolved().precision, "max_train_sentences": spec.max_train_sentences,
                          "epochs_note": "the paper preset's 10 epochs, cut to fit the budget" if args.epochs else ""}
 
     def on_run(system: str, entry: dict) -> None:

@@ -29,7 +29,8 @@ def metrics_table(record: dict[str, Any]) -> Table:
         for split, m in record["metrics"][side].items():
             table.add_row(side, lang, split, *(f"{m[k]:.2f}" for k in ("f1", "precision", "recall", "accuracy")))
     t = record["timings"]
-    table.caption = (f"train {t['train_s']:.0f}s ({t['train_sentences_per_s']:.1f} sent/s), eval "
+    table.caption = (f"{record['config'].get('precision', 'fp32')}; train {t['train_s']:.0f}s "
+                     f"({t['train_sentences_per_s']:.1f} sent/s), eval "
                      f"{t['eval_s']:.0f}s; peak RSS {record['peak_memory']['rss_mib']:.0f} MiB")
     return table
 
@@ -90,6 +91,9 @@ def train_cli(
     max_steps: Optional[int] = typer.Option(None, help="Stop (checkpointed) after N steps; rerun to "
                                             "resume [default: no limit]."),
     device: Optional[str] = typer.Option(None, help="auto | cpu | cuda | cuda:N [default: auto]."),
+    precision: Optional[str] = typer.Option(
+        None, help="auto | bf16 | fp32: bf16 autocast (weights stay fp32); auto = bf16 where the device has "
+                   "bf16 units (CUDA with bf16, a CPU with AVX512-BF16/AMX), else fp32 [default: auto]."),
     no_trim_vocab: bool = typer.Option(False, "--no-trim-vocab",
                                        help="Keep the whole word-embedding table [default: trimmed to the run's data]."),
     freeze_word_embeddings: Optional[bool] = typer.Option(None, "--freeze-word-embeddings",
@@ -118,6 +122,7 @@ def train_cli(
                      r=r, max_train_sentences=max_train_sentences, max_eval_sentences=max_eval_sentences,
                      max_test_sentences=max_test_sentences,
                      epochs=epochs, batch_size=batch_size, lr=lr, head_lr=head_lr, max_steps=max_steps, device=device,
+                     precision=precision,
                      out_dir=out, data_dir=data_dir, dictionary_dir=dictionary_dir,
                      trim_vocab=_off(no_trim_vocab), freeze_word_embeddings=freeze_word_embeddings,
                      length_bucket=length_bucket)

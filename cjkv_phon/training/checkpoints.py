@@ -36,6 +36,7 @@ class TrainState:
     bad_evals: int = 0
     stopped_early: bool = False
     history: list[dict[str, Any]] = field(default_factory=list)
+    losses: list[dict[str, float]] = field(default_factory=list)   # per step: the logged loss components
 
 
 def save_torch(path: Path, obj: Any) -> None:

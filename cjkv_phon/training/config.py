@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from cjkv_phon.schema import LANGS, TASKS
+from cjkv_phon.training.precision import PRECISIONS, resolve_precision, run_device
 
 PHONEMES = ("ipa", "romanized")
 # How the phonemic embedding (PE) is computed (model.py, training/phonemic_embedding.py; issue 14):
@@ -101,7 +102,7 @@ class TrainConfig:
     # target test set the comparisons are made on (a 2000-sentence zh sample costs ~40 training steps).
     # execution
     device: str = "auto"               # auto | cpu | cuda | cuda:N
-    bf16: bool = True                  # bf16 autocast, on CUDA only
+    precision: str = "auto"            # auto (bf16 where the device has bf16 units, else fp32) | bf16 | fp32
     num_workers: int = 0
     save_predictions: bool = True
     options: dict[str, Any] = field(default_factory=dict)   # system-specific settings
@@ -155,18 +156,23 @@ class TrainConfig:
         if self.length_bucket < 1 or self.eval_batch_size < 1:
             raise ValueError(f"length_bucket and eval_batch_size must be >= 1, got {self.length_bucket}, "
                              f"{self.eval_batch_size}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {self.precision!r}; valid: {', '.join(PRECISIONS)}")
         if self.max_subwords < 8:
             raise ValueError(f"max_subwords must be >= 8, got {self.max_subwords}")
 
     def resolved(self) -> "TrainConfig":
-        """This config with unset PhoneXL weights filled from the paper's Table 5 and ``pe_design="auto"``
-        replaced by the system's default PE design (``DEFAULT_PE_DESIGN``)."""
+        """This config with unset PhoneXL weights filled from the paper's Table 5, ``pe_design="auto"``
+        replaced by the system's default PE design (``DEFAULT_PE_DESIGN``) and ``precision="auto"`` by
+        what the run's device computes natively (``precision.resolve_precision``: bf16 or fp32), so the
+        record and the config hash name the arithmetic that ran, not a device-dependent "auto"."""
         hp = paper_hparams(self.task, self.source_lang, self.target_lang)
         filled = {k: (getattr(self, k) if getattr(self, k) is not None else v) for k, v in hp.items()}
         if self.pe_design == "auto":
             # phoneme_units "segments" already names a design of its own (segments in E_word): kept as it is.
             own = self.phonemes == "ipa" and self.phoneme_units == "pieces"
             filled["pe_design"] = DEFAULT_PE_DESIGN.get(self.system, "shared") if own else "shared"
+        filled["precision"] = resolve_precision(self.precision, run_device(self.device))
         return replace(self, **filled)
 
     @property

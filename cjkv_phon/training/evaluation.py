@@ -25,6 +25,7 @@ from cjkv_phon.training.checkpoints import TrainState, save_torch
 from cjkv_phon.training.config import TrainConfig
 from cjkv_phon.training.metrics import evaluate_tags
 from cjkv_phon.training.model import PhoneXLModel
+from cjkv_phon.training.precision import autocast
 from cjkv_phon.training.results import write_predictions
 from cjkv_phon.training.run_data import RunData
 from cjkv_phon.training.sentence_scores import encode as encode_counts, sentence_counts
@@ -64,11 +65,12 @@ def selection_record(cfg: TrainConfig, state: TrainState, steps_per_epoch: int,
 
 
 def predict_tags(model: PhoneXLModel, collator: Collator, examples: Sequence[Example], batch_size: int,
-                 accelerator: Accelerator | None = None) -> list[list[str]]:
+                 accelerator: Accelerator | None = None, precision: str = "fp32") -> list[list[str]]:
     """Tag strings for each example: long sentences are split, predicted, and re-joined.
 
     Chunks are batched in order of subword length (each batch padded only to its own longest,
-    ``bucketing.eval_batches``) under ``torch.inference_mode`` and put back in input order.
+    ``bucketing.eval_batches``) under ``torch.inference_mode`` and the run's resolved ``precision``
+    (``bf16``: autocast, the CRF's Viterbi stays fp32), and put back in input order.
     """
     device = accelerator.device if accelerator is not None else next(model.parameters()).device
     chunks = split_examples(examples, collator)
@@ -78,7 +80,7 @@ def predict_tags(model: PhoneXLModel, collator: Collator, examples: Sequence[Exa
     with torch.inference_mode():
         for idx in eval_batches([subword_length(collator, c) for c in chunks], batch_size):
             batch = collator.collate([chunks[k] for k in idx]).to(device)
-            with (accelerator.autocast() if accelerator is not None else torch.autocast("cpu", enabled=False)):
+            with autocast(precision, device):
                 ids = model.predict(batch)
             for k, row in zip(idx, ids):
                 preds[k] = [collator.labels[t] for t in row]

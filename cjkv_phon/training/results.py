@@ -34,6 +34,7 @@ from cjkv_phon.provenance import config_hash, git_commit, package_versions
 from cjkv_phon.recipes import config_to_dict
 from cjkv_phon.schema import RESULT_KEYS, run_id
 from cjkv_phon.training.config import TrainConfig
+from cjkv_phon.training.precision import resolve_precision, run_device
 
 VERSIONED_PACKAGES = ("cjkv-phon", "torch", "transformers", "tokenizers", "accelerate", "numpy",
                       "seqeval", "pyarrow")
@@ -50,11 +51,33 @@ LOSS_NORMALISATION = {
 def run_config_hash(cfg: TrainConfig) -> str:
     """The hash that identifies a run's settings: execution-only fields (``max_steps``, where the run
     writes, the evaluation batch size) are left out, so an interrupted-and-resumed run hashes like the
-    uninterrupted one."""
+    uninterrupted one.
+
+    ``precision`` (resolved: bf16 or fp32; ``cfg.resolved()`` turns "auto" into one of them) replaced the
+    flag ``bf16: true`` (bf16 autocast on CUDA only, ignored on the CPU) in issue 19. An fp32 run hashes
+    exactly as its settings did before, with that flag, so every recorded fp32 run (all CPU runs so far)
+    keeps its hash and the bench does not retrain it; a bf16 run hashes with its precision, so it can never
+    pass for an fp32 run (and ``precision: auto`` on a bf16 machine retrains what was fp32).
+    """
     settings = config_to_dict(cfg)
     for key in ("max_steps", "out_dir", "eval_batch_size"):
         settings.pop(key, None)
+    precision = resolve_precision(settings.pop("precision"), run_device(cfg.device))   # as train() resolves it
+    if precision == "fp32":
+        settings["bf16"] = True          # the settings' form before issue 19
+    else:
+        settings["precision"] = precision
     return config_hash(settings)
+
+
+def legacy_settings(config: dict[str, Any], device: str) -> dict[str, Any]:
+    """A recorded config from before issue 19 in today's fields: its ``bf16`` flag becomes the
+    precision the run computed in (bf16 only on a CUDA device, fp32 on the CPU, whatever the flag)."""
+    out = dict(config)
+    if "bf16" in out:
+        flag = out.pop("bf16")
+        out.setdefault("precision", "bf16" if flag and device.startswith("cuda") else "fp32")
+    return out
 
 
 def peak_memory() -> dict[str, float | None]:

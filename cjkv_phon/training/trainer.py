@@ -14,17 +14,24 @@ vocabulary is trimmed to its data's subwords before the optimizer is built (``tr
 schedule's length is known up front even when ``begin_stage`` changes a stage's examples (a stage with
 more examples sees a fresh subset each epoch). Source dev is evaluated as ``evaluation.py`` describes.
 
-Devices: Hugging Face Accelerate places the model: CUDA when present (bf16 autocast if ``cfg.bf16``),
-else CPU (``device="cpu"`` forces it); no tensor is moved with a hard-coded CUDA call. The same entry
-point runs on several GPUs or nodes (``accelerate launch -m cjkv_phon.cli train ...``, or
-``accelerate launch --multi_gpu --num_processes 4 $(which cjkv) train ...``): each process takes every
-P-th micro-batch of a step (the effective batch is batch_size x grad_accum x P), gradients are averaged
-across processes before the optimizer step, every process evaluates (identical results) and only the
-main process writes files.
+Devices: Hugging Face Accelerate places the model: CUDA when present, else CPU (``device="cpu"``
+forces it); no tensor is moved with a hard-coded CUDA call. ``cfg.precision`` (resolved per device,
+``precision.py``) puts training and evaluation forwards under bf16 autocast or not; weights, gradients
+and AdamW state stay fp32. The same entry point runs on several GPUs or nodes (``accelerate launch
+--multi_gpu --num_processes 4 -m cjkv_phon.cli train ...``), and as several CPU processes over gloo (the
+same command on a machine without CUDA; ``--cpu --num_processes N`` starts only one process without MPI):
+each process takes every P-th micro-batch of a step (the effective batch is batch_size x grad_accum x
+P), every micro-batch's loss is divided by the step's micro-batch count and gradients are summed across
+processes before the optimizer step, so P processes compute what one process with grad_accum x P does
+(tested); every process evaluates (identical results) and only the main process writes files.
+(Accelerate's own DDP is not used: systems call the model's methods, not its ``forward``, which DDP's
+reducer hooks into, and a step whose last micro-batches leave a process idle would stall DDP and weight
+the others' gradients by 1/P instead of 1/micro-batches.)
 
 Determinism and resume: every random draw of step ``s`` is seeded from ``(cfg.seed, s)``: the epoch's
 batches from ``(seed, stage, epoch)``, ``prepare``'s ``random.Random`` and the dropout / mask generators
-from ``(seed, s, process)``; so a resumed run reproduces the uninterrupted one on the CPU (resuming in a
+from ``(seed, s, slot)``, the micro-batch's index among the step's micro-batches (its process when
+grad_accum is 1); so a resumed run reproduces the uninterrupted one on the CPU (resuming in a
 later stage of a multi-stage system re-runs its ``begin_stage`` with the checkpointed model).
 """
 
@@ -59,6 +66,7 @@ from cjkv_phon.training.system import Stage, System
 from cjkv_phon.training.systems import SYSTEMS  # importing the package registers every system
 from cjkv_phon.training.phoneme_symbols import SegmentEncoder, segment_inventory
 from cjkv_phon.training.phonemic_embedding import build_encoder, pe_record
+from cjkv_phon.training.precision import autocast, precision_record
 from cjkv_phon.training.trim import trim_run_vocabulary
 from cjkv_phon.training.vocab import extend_vocab, phoneme_symbols
 from cjkv_phon.training.vocab_sources import zero_shot_transcriptions
@@ -110,7 +118,7 @@ def train(cfg: TrainConfig, deadline: float | None = None) -> dict[str, Any]:
     state = load_checkpoint(run_dir, cfg, model, optimizer, scheduler)
 
     def predict(examples: Sequence[Example]) -> list[list[str]]:
-        return predict_tags(model, collator, examples, cfg.eval_batch_size, accelerator)
+        return predict_tags(model, collator, examples, cfg.eval_batch_size, accelerator, cfg.precision)
 
     # ---- training loop --------------------------------------------------------------------------
     t_train, sentences_seen = time.perf_counter(), 0
@@ -132,8 +140,10 @@ def train(cfg: TrainConfig, deadline: float | None = None) -> dict[str, Any]:
                 if step < state.step:                    # resume: replay nothing, just skip ahead
                     step += 1
                     continue
-                micro = [[examples[j] for j in idx] for idx in _micro_batches(batches, i, cfg, accelerator)]
-                logged = train_step(system, model, micro, stage, step, cfg, accelerator, padding)
+                slots, indices, in_step = _micro_batches(batches, i, cfg, accelerator)
+                micro = [[examples[j] for j in idx] for idx in indices]
+                logged = train_step(system, model, micro, stage, step, cfg, accelerator, padding, slots, in_step)
+                state.losses.append({"step": step + 1, **logged})
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
@@ -178,6 +188,8 @@ def train(cfg: TrainConfig, deadline: float | None = None) -> dict[str, Any]:
     record = build_record(cfg, metrics, timings, accelerator.device)
     record["sentence_counts"] = counts
     record["history"] = state.history
+    record["loss_curve"] = state.losses
+    record["precision"] = precision_record(cfg.precision, accelerator.device)
     record["selection"] = selection_record(cfg, state, steps_per_epoch, total_steps)
     record["loss_normalisation"] = LOSS_NORMALISATION[cfg.task_loss_norm if cfg.use_crf else "ce"]
     if system.uses_phonemes and cfg.use_pe:
@@ -221,54 +233,64 @@ def build_run(cfg: TrainConfig) -> tuple[RunData, Collator, System, torch.nn.Mod
 
 
 def train_step(system: System, model: PhoneXLModel, micro: list[list[Example]], stage: Stage, step: int,
-               cfg: TrainConfig, accelerator: Accelerator,
-               padding: dict[str, int] | None = None) -> dict[str, float]:
-    """Forward and backward of one optimizer step's micro-batches (gradients averaged and clipped).
+               cfg: TrainConfig, accelerator: Accelerator, padding: dict[str, int] | None = None,
+               slots: Sequence[int] | None = None, in_step: int | None = None) -> dict[str, float]:
+    """Forward and backward of one optimizer step's micro-batches (gradients summed over processes,
+    clipped), the forwards under ``cfg.precision``'s autocast.
 
-    All randomness is re-seeded from ``(cfg.seed, step, process)``: dropout (torch's global RNG), the
-    system's ``prepare`` (a ``random.Random``) and its device-side masks (a ``torch.Generator``).
+    Micro-batch ``micro[j]`` has index ``slots[j]`` among the step's ``in_step`` micro-batches over all
+    processes (default: this process alone has them all). All its randomness is re-seeded from
+    ``(cfg.seed, step, slot)``: dropout (torch's global RNG), the system's ``prepare`` (a
+    ``random.Random``) and its device-side masks (a ``torch.Generator``), so which process or
+    accumulation round runs a micro-batch does not change it; its loss is divided by ``in_step``.
 
     Returns:
-        The step's loss components, averaged over the micro-batches, as floats for logging. ``padding``
-        (if given) accumulates the real subwords (``"real"``) and padded positions (``"slots"``) of
-        every view the step encodes.
+        The step's loss components, averaged over all its micro-batches (every process gets the same),
+        as floats for logging. ``padding`` (if given) accumulates the real subwords (``"real"``) and
+        padded positions (``"slots"``) of every view this process encodes.
     """
     model.train()
-    seed = _step_seed(cfg.seed, step, accelerator.process_index)
-    torch.manual_seed(seed)
-    generator = torch.Generator(accelerator.device).manual_seed(seed)
-    rng = random.Random(seed)
+    slots = range(len(micro)) if slots is None else slots
+    in_step = in_step or len(micro)
     logged: dict[str, float] = {}
-    for examples in micro:
-        batch = system.prepare(examples, rng, stage)
+    for slot, examples in zip(slots, micro, strict=True):
+        seed = _step_seed(cfg.seed, step, slot)
+        torch.manual_seed(seed)
+        generator = torch.Generator(accelerator.device).manual_seed(seed)
+        batch = system.prepare(examples, random.Random(seed), stage)
         if padding is not None:
             for view in batch.views.values():
-                real, slots = padding_stats(view.attention_mask)
+                real, padded = padding_stats(view.attention_mask)
                 padding["real"] += real
-                padding["slots"] += slots
+                padding["slots"] += padded
         batch = batch.to(accelerator.device)
-        with accelerator.autocast():
+        with autocast(cfg.precision, accelerator.device):
             losses = system.losses(model, batch, step, generator)
-        accelerator.backward(losses["loss"] / len(micro))
+        accelerator.backward(losses["loss"] / in_step)
         for name, value in losses.items():
-            logged[name] = logged.get(name, 0.0) + float(value.detach()) / len(micro)
-    _average_gradients(model, accelerator)
+            logged[name] = logged.get(name, 0.0) + float(value.detach()) / in_step
+    logged = _sum_over_processes(model, logged, accelerator)
     torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
     return logged
 
 
 # ---- setup helpers ------------------------------------------------------------------------------
 def _accelerator(cfg: TrainConfig) -> Accelerator:
-    """Accelerate on CUDA when present (bf16 autocast if asked) else CPU; ``cuda:N`` picks the card."""
+    """Accelerate on CUDA when present else CPU; ``cuda:N`` picks the card.
+
+    Its ``mixed_precision`` stays "no": the autocast is ``precision.autocast(cfg.precision)`` in
+    ``train_step`` and ``predict_tags``, because Accelerate's state is per process and refuses another
+    precision once set, and one process may train runs of both (tests, a bench worker, bench_train.py).
+    With bf16 there is no loss scaling for Accelerate to do."""
     if cfg.device.startswith("cuda:"):
         torch.cuda.set_device(int(cfg.device.split(":", 1)[1]))
     on_gpu = cfg.device != "cpu" and torch.cuda.is_available()
-    return Accelerator(cpu=not on_gpu, mixed_precision="bf16" if (on_gpu and cfg.bf16) else "no")
+    return Accelerator(cpu=not on_gpu)
 
 
-def _step_seed(seed: int, step: int, process: int) -> int:
-    """A seed for one step of one process, different for every (seed, step, process)."""
-    return (seed * 1_000_003 + step * 101 + process) % (2**63)
+def _step_seed(seed: int, step: int, slot: int) -> int:
+    """A seed for one micro-batch of a step, different for every (seed, step, slot)."""
+    return (seed * 1_000_003 + step * 101 + slot) % (2**63)
 
 
 def _seed_everything(seed: int) -> None:
@@ -279,22 +301,32 @@ def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _average_gradients(model: torch.nn.Module, accelerator: Accelerator) -> None:
-    """Mean of every gradient over the processes (a no-op on one process)."""
+def _sum_over_processes(model: torch.nn.Module, logged: dict[str, float],
+                        accelerator: Accelerator) -> dict[str, float]:
+    """Sum every gradient and the logged loss components over the processes (a no-op on one process).
+
+    Each micro-batch's loss was divided by the step's micro-batch count over all processes, so the sums
+    are the step's means; a process without a micro-batch this step adds zeros.
+    """
     if accelerator.num_processes == 1:
-        return
+        return logged
     for param in model.parameters():
         if param.requires_grad:
-            if param.grad is None:                       # this process had no micro-batch this step
+            if param.grad is None:                       # no micro-batch (or no use of it) this step
                 param.grad = torch.zeros_like(param)
-            torch.distributed.all_reduce(param.grad, op=torch.distributed.ReduceOp.AVG)
+            torch.distributed.all_reduce(param.grad, op=torch.distributed.ReduceOp.SUM)
+    every: list[dict[str, float]] = [{} for _ in range(accelerator.num_processes)]
+    torch.distributed.all_gather_object(every, logged)
+    return {name: sum(part.get(name, 0.0) for part in every) for name in sorted({k for part in every for k in part})}
 
 
 def _micro_batches(batches: list[list[int]], i: int, cfg: TrainConfig,
-                   accelerator: Accelerator) -> list[list[int]]:
+                   accelerator: Accelerator) -> tuple[list[int], list[list[int]], int]:
     """This process's micro-batches of step ``i`` of an epoch (``bucketing.epoch_batches``' batches
-    ``i * grad_accum * P`` onwards): indices into the stage's examples."""
+    ``i * grad_accum * P`` onwards, every P-th one): ``(slots, indices into the stage's examples, the
+    step's micro-batches over all processes)``; a slot is a micro-batch's index within its step."""
     procs = accelerator.num_processes
     first = i * cfg.grad_accum * procs
-    return [batches[m] for m in range(first, min(first + cfg.grad_accum * procs, len(batches)))
-            if batches[m] and m % procs == accelerator.process_index]
+    step = [m for m in range(first, min(first + cfg.grad_accum * procs, len(batches))) if batches[m]]
+    mine = [m for m in step if m % procs == accelerator.process_index]
+    return [m - first for m in mine], [batches[m] for m in mine], len(step)
