@@ -48,6 +48,7 @@ class BenchConfig:
     workers: int = 1                          # bench processes sharing the grid (run locks)
     threads: int = 0                          # torch threads per process; 0 = torch's default
     results_dir: str = ""                     # "" = benchmarks/results/<preset>
+    allow_dirty: bool = False                 # run on uncommitted code changes (recorded, with the patch)
     train: dict[str, Any] = field(default_factory=dict)          # TrainConfig settings for every run
     backbone_train: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-backbone settings
     task_train: dict[str, dict[str, Any]] = field(default_factory=dict)      # per-task settings (panx, udpos)

@@ -25,7 +25,8 @@ from cjkv_phon.training.system import SYSTEMS
 def smoke(built_data, dictionary_dir, tmp_path_factory, monkeypatch_module):
     # Tiny backbones are cached per corpus: keep them in the test's own folder, not ~/.cache.
     monkeypatch_module.setenv("CJKV_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    cfg = load_preset("smoke", {"seeds": 1, "results_dir": str(tmp_path_factory.mktemp("results"))},
+    cfg = load_preset("smoke", {"seeds": 1, "results_dir": str(tmp_path_factory.mktemp("results")),
+                                "allow_dirty": True},
                       train={"data_dir": str(built_data), "dictionary_dir": str(dictionary_dir)})
     return cfg, run_bench(cfg)
 
