@@ -107,6 +107,10 @@ class TrainConfig:
     num_workers: int = 0
     save_predictions: bool = True
     options: dict[str, Any] = field(default_factory=dict)   # system-specific settings
+    # name -> another built data folder whose TARGET test split is scored too, with the same model and the
+    # same sentence sample (evaluation only; it selects nothing). Recorded as metrics.target["test@<name>"],
+    # e.g. {"paper-layout": ".../data"} from `cjkv build-data --layout paper` (issue 20, item 8).
+    extra_target_tests: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -159,6 +163,10 @@ class TrainConfig:
                              f"{self.eval_batch_size}")
         if self.max_subwords < 8:
             raise ValueError(f"max_subwords must be >= 8, got {self.max_subwords}")
+        for name in self.extra_target_tests:
+            if not (isinstance(name, str) and name and all(c.isalnum() or c == "-" for c in name)):
+                raise ValueError(f"extra_target_tests name {name!r} must be letters, digits and '-' "
+                                 "(it becomes the split name test@<name>)")
 
     def resolved(self) -> "TrainConfig":
         """This config with unset PhoneXL weights filled from the paper's Table 5 and ``pe_design="auto"``

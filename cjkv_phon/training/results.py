@@ -48,6 +48,8 @@ def run_config_hash(cfg: TrainConfig) -> str:
     settings = config_to_dict(cfg)
     for key in ("max_steps", "out_dir", "eval_batch_size"):
         settings.pop(key, None)
+    if not settings.get("extra_target_tests"):      # added in issue 20: absent = the hashes of runs before it
+        settings.pop("extra_target_tests", None)
     return config_hash(settings)
 
 
