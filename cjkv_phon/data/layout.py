@@ -18,8 +18,6 @@ from collections import Counter
 from dataclasses import replace
 from typing import Callable, Iterable
 
-from seqeval.metrics.sequence_labeling import get_entities
-
 from cjkv_phon.data.sentences import Sentence
 from cjkv_phon.errors import check_choice
 
@@ -75,6 +73,8 @@ def apply_layout(sentences: Iterable[Sentence], layout: str, task: str, lang: st
 def layout_counts(sentences: Iterable[Sentence]) -> dict[str, int]:
     """Sentences, tokens, entities (seqeval's default chunking, as the metric reads them) and entities
     one token long: the figures that tell the two layouts apart."""
+    from seqeval.metrics.sequence_labeling import get_entities     # the metric's own chunking
+
     out: Counter[str] = Counter(sentences=0, tokens=0, entities=0, single_token_entities=0)
     for s in sentences:
         out["sentences"] += 1
