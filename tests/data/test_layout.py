@@ -46,3 +46,39 @@ def test_the_paper_layout_touches_only_panx_korean(xtreme_dir: Path) -> None:
     with pytest.raises(ValueError, match="unknown layout 'chars'; valid: xtreme, paper"):
         apply_layout(ko, "chars", "panx", "ko")
     assert set(LAYOUTS) == {"xtreme", "paper"}
+
+
+def test_build_data_layout_paper_splits_panx_korean_only(tmp_path: Path, xtreme_dir: Path) -> None:
+    import json
+
+    import pyarrow.parquet as pq
+    from typer.testing import CliRunner
+
+    from cjkv_phon.cli import app
+
+    def build(out: Path, layout: str):
+        args = ["build-data", "--source", str(xtreme_dir), "--tasks", "panx", "--langs", "ja,ko", "--splits", "test",
+                "--max-sentences", "12", "--workers", "1", "--out", str(out), "--layout", layout]
+        result = CliRunner(env={"COLUMNS": "250"}).invoke(app, args)
+        assert result.exit_code == 0, result.output
+        return out
+
+    words, chars = build(tmp_path / "xtreme", "xtreme"), build(tmp_path / "paper", "paper")
+    ko_w = pq.read_table(words / "data/panx/ko/test.parquet").to_pylist()
+    ko_c = pq.read_table(chars / "data/panx/ko/test.parquet").to_pylist()
+    assert [r["id"] for r in ko_w] == [r["id"] for r in ko_c]
+    for w, c in zip(ko_w, ko_c):
+        assert c["tokens"] == [ch for tok in w["tokens"] for ch in tok]
+        assert len(c["ipa"]) == len(c["tags"]) == len(c["ner_tags"]) == len(c["tokens"])   # one reading per character
+        assert c["tags"] == list(split_into_characters(
+            Sentence(w["id"], "ko", "panx", "test", tuple(w["tokens"]), tuple(w["tags"]))).tags)
+    assert ko_c[0]["tokens"][:5] == ["'", "'", "'", "데", "이"] and ko_c[0]["ipa"][3] == "te"
+    # Japanese (already characters) is built byte for byte as under xtreme; Korean is not.
+    assert (words / "data/panx/ja/test.parquet").read_bytes() == (chars / "data/panx/ja/test.parquet").read_bytes()
+    assert (words / "data/panx/ko/test.parquet").read_bytes() != (chars / "data/panx/ko/test.parquet").read_bytes()
+    manifest = json.loads((chars / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["layout"] == "paper" and manifest["files"]["data/panx/ko/test.parquet"]["layout"] == "paper"
+    assert manifest["files"]["data/panx/ja/test.parquet"]["layout"] == "xtreme"
+    assert json.loads((words / "manifest.json").read_text(encoding="utf-8"))["layout"] == "xtreme"
+    card = (chars / "README.md").read_text(encoding="utf-8")
+    assert "Built with `--layout paper`" in card and "`data/panx/ko/test.parquet` (paper)" in card
