@@ -201,6 +201,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=min(6, os.cpu_count() or 1), help="build-data processes")
     p.add_argument("--max-sentences", type=int, default=None, help="first N sentences per file (tests only)")
     p.add_argument("--max-dict-entries", type=int, default=None, help="dictionary size cap (tests only)")
+    p.add_argument("--allow-dirty", action="store_true",
+                   help="run on uncommitted code changes (recorded in every run, with the patch)")
     return p.parse_args(argv)
 
 
@@ -230,7 +232,8 @@ def main(argv: Sequence[str] | None = None, train_fn: Callable[..., dict] | None
         train["epochs"] = args.epochs
     cfg = load_preset(args.preset, {"models": SYSTEMS, "tasks": (TASK,), "pairs": (PAIR,), "seeds": 1,
                                     "backbones": (args.backbone,), "retries": 0, "workers": 1,
-                                    "results_dir": str(args.runs or args.work / "runs")}, train=train)
+                                    "results_dir": str(args.runs or args.work / "runs"),
+                                    "allow_dirty": args.allow_dirty or None}, train=train)
     spec = expand_grid(cfg)[0].config
     summary["preset"] = {"name": args.preset, "epochs": spec.epochs, "batch_size": spec.batch_size, "lr": spec.lr,
                          "device": spec.device, "precision": spec.precision,

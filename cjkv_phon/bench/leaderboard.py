@@ -13,12 +13,17 @@ paper's, so our absolute F1 is not comparable with theirs; the gain over plain f
 Formats: ``md`` and ``tex`` render those tables; ``csv`` is one line per cell (for further analysis).
 Std is the sample standard deviation (n − 1), 0 for a single seed; the paper does not say which it used.
 
+Every Δ of our rows is taken on the seeds both rows ran (same-seed differences). Two more sections
+where the results have them: UDPOS on the paper's own metric (seqeval over raw UPOS tags, recorded
+since issue 20) beside the paper's rows, and the same models scored on other target test sets
+(``test@<name>``, e.g. the paper's Korean character layout).
+
 Significance (``significance.py``): for each of our (system, backbone, target cell) on the test split,
-against ``finetune`` on the same backbone, the paired bootstrap over test sentences pooled over seeds
-(Δ with its 95% interval and p) and ASO's ε_min across seeds. Md and tex add a section with one line per
-comparison, csv adds columns to the target test lines, the plot adds a row of Δ panels with the intervals
-drawn. Runs recorded before per-sentence counts existed get "n/a" for the bootstrap (ASO needs only the
-per-seed F1, so it is there from two shared seeds on).
+against ``finetune`` on the same backbone: the verdict from the two-level bootstrap over seeds and test
+sentences, the sentence-level interval beside it, a paired t-test over seeds and ASO's ε_min (marked
+uninformative below 5 seeds). Md and tex add a section with one line per comparison, csv adds columns
+to the target test lines, the plot adds a row of Δ panels with the verdict's intervals drawn. Runs
+recorded before per-sentence counts existed get "n/a" for the bootstraps.
 
 This module gathers the rows and comparisons and hands them to the renderers: the rows and deltas are
 :mod:`~cjkv_phon.bench.leaderboard_rows`, the md/csv/tex tables :mod:`~cjkv_phon.bench.tables`, the
@@ -33,11 +38,12 @@ from pathlib import Path
 
 from cjkv_phon.atomic import write_json
 from cjkv_phon.bench.leaderboard_plot import draw_leaderboard
-from cjkv_phon.bench.leaderboard_rows import BASELINE, Row, load_results, our_rows, paper_rows
+from cjkv_phon.bench.leaderboard_rows import BASELINE, PAPER_METRICS, Row, load_results, our_rows, paper_rows
 from cjkv_phon.bench.paper import load_paper
 from cjkv_phon.bench.significance import Comparison, SignificanceConfig
 from cjkv_phon.bench.significance_tables import SIG_NOTE, SigKey, cached_comparisons, sig_order
-from cjkv_phon.bench.tables import build_sections, render_csv, render_latex, render_markdown
+from cjkv_phon.bench.tables import (build_extra_sections, build_paper_metric_section, build_sections, render_csv,
+                                    render_latex, render_markdown)
 
 FORMATS: tuple[str, ...] = ("md", "csv", "tex")
 
@@ -69,9 +75,12 @@ def render_leaderboard(results_dir: str | Path, fmt: str = "md",
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
     ours, paper, table6, sig = _gather(results_dir, significance)
+    records = load_results(results_dir)
+    ours_paper_metric = our_rows(records, PAPER_METRICS)
     if fmt == "csv":
-        return render_csv(ours + paper, sig)
-    sections = build_sections(ours, paper, table6)
+        return render_csv(ours + paper, sig, ours_paper_metric)
+    sections = (build_sections(ours, paper, table6) + build_paper_metric_section(ours_paper_metric, paper)
+                + build_extra_sections(ours))
     return (render_markdown if fmt == "md" else render_latex)(sections, ours + paper, sig)
 
 
@@ -95,9 +104,10 @@ def plot_leaderboard(results_dir: str | Path, path: str | Path, split: str = "te
 
     Top row: bars of the mean (error bars: std over seeds); the paper's numbers for the same system are
     markers (◆ mBERT, ▲ XLM-R) for reference. Bottom row (when ``significance`` is not None): each
-    system's target-F1 Δ over finetune with the paired-bootstrap 95% interval as error bar and ASO's
-    ε_min written above it; a Δ without an interval (runs without per-sentence counts) is a hollow
-    marker labelled "CI n/a". Written atomically as PNG with matplotlib's Agg backend.
+    system's target-F1 Δ over finetune with the verdict's 95% interval (seeds and sentences) as error
+    bar and ASO's ε_min written above it (* below 5 seeds); with one shared seed the sentence-level
+    interval is drawn hollow and labelled; a Δ without an interval (runs without per-sentence counts) is
+    a hollow marker labelled "CI n/a". Written atomically as PNG with matplotlib's Agg backend.
 
     Raises:
         ValueError: there is no target F1 for ``split`` under ``results_dir``.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from cjkv_phon.bench.leaderboard_rows import BASELINE, Row, ordered_rows, table_columns
+from cjkv_phon.bench.leaderboard_rows import BASELINE, Row, cell_delta, ordered_rows, table_columns
 from cjkv_phon.bench.paper import PAPER_BACKBONES
 from cjkv_phon.bench.significance import Comparison
 from cjkv_phon.bench.significance_tables import SigKey
@@ -81,22 +81,28 @@ def _plot_deltas(ax, task: str, pair: str, split: str, variants: list[str], back
             if c is None:
                 continue
             x = i + (j - (len(backbones) - 1) / 2) * width
-            b = c.bootstrap
+            # The verdict's interval (seeds and sentences); with one shared seed only the sentences' one,
+            # drawn hollow and labelled, since it ignores seed variance.
+            b, hollow = (c.seed_bootstrap, False) if c.seed_bootstrap is not None else (c.bootstrap, True)
             if b is not None:
                 ax.errorbar([x], [b.delta], yerr=[[b.delta - b.low], [b.high - b.delta]], fmt="o", capsize=4,
-                            color=f"C{j}")
-                top, label = b.high, ""
+                            color=f"C{j}", mfc="none" if hollow else None)
+                top, label = b.high, ("1 seed: CI sentences only\n" if hollow else "")
             else:
                 mine = next(r.cells[cell] for r in ours if r.variant == variant and r.backbone == backbone)
                 base = next(r.cells[cell] for r in ours if r.variant == BASELINE and r.backbone == backbone)
-                top = mine.mean - base.mean
+                d = cell_delta(mine, base)
+                if d is None:
+                    continue
+                top = d[0]
                 ax.plot([x], [top], "o", mfc="none", color=f"C{j}")
                 label = "CI n/a\n"
-            eps = "ε n/a" if c.aso_epsilon is None else f"ε={c.aso_epsilon:.2f}"
+            eps = "ε n/a" if c.aso_epsilon is None else f"ε={c.aso_epsilon:.2f}" + ("" if c.aso_informative else "*")
             ax.annotate(label + eps, (x, top), textcoords="offset points", xytext=(0, 6), ha="center",
                         fontsize="x-small")
     ax.axhline(0.0, color="grey", linewidth=0.8)
-    ax.set_title(f"Δ target {split} F1 vs {BASELINE} (95% paired bootstrap CI; ASO ε_min)", fontsize="small")
+    ax.set_title(f"Δ target {split} F1 vs {BASELINE} (95% CI over seeds and sentences; ASO ε_min, * < 5 seeds)",
+                 fontsize="small")
     ax.set_xticks(range(len(variants)), variants, rotation=45, ha="right")
     ax.set_ylabel("Δ F1")
     low, high = ax.get_ylim()

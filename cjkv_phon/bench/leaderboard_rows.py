@@ -3,8 +3,15 @@
 Reads every ``results.json`` under a results folder (``run_bench`` writes them), groups the records
 by (variant, backbone) and averages each cell over seeds; the paper's cells become rows of the same
 shape. The headline Δ is the mean, over a row's target columns, of (row F1 − ``finetune`` F1 on the
-same backbone and the same side of the comparison, ours or the paper's). Std is the sample standard
-deviation (n − 1); one seed has none. Rendering is :mod:`cjkv_phon.bench.tables`.
+same backbone and the same side of the comparison, ours or the paper's). For our rows every Δ is
+taken **on the seeds both rows ran only** (the mean of same-seed differences, issue 20): a 1-seed
+variant is compared with finetune's run of that seed, never with finetune's 3-seed mean. The paper's
+cells carry no per-seed values; their Δ is the difference of the published means. Std is the sample
+standard deviation (n − 1); one seed has none. Rendering is :mod:`cjkv_phon.bench.tables`.
+
+Which metric a cell holds is chosen per task (``metric_of``; default ``f1`` for both): for UDPOS our
+``f1`` is token accuracy, the paper's numbers are seqeval over raw UPOS tags, recorded by runs since
+issue 20 as ``seqeval_raw_f1`` (``training.metrics.METRIC_LABELS``).
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import logging
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from cjkv_phon.bench.paper import PAPER_BACKBONES, PaperCell
 from cjkv_phon.bench.runner import backbone_slug
@@ -27,6 +34,8 @@ log = logging.getLogger(__name__)
 BASELINE = "finetune"
 _NEEDED_KEYS = ("task", "source_lang", "target_lang", "system", "seed", "backbone", "metrics")
 CellKey = tuple[str, str, str, str]          # (task, pair, side, split)
+DEFAULT_METRICS: dict[str, str] = {"panx": "f1", "udpos": "f1"}     # task -> metric key the cells hold
+PAPER_METRICS: dict[str, str] = {"panx": "f1", "udpos": "seqeval_raw_f1"}   # the paper's metric per task
 
 
 @dataclass(frozen=True)
@@ -91,24 +100,29 @@ def load_results(results_dir: str | Path) -> list[dict]:
     return records
 
 
-def _f1_values(record: dict) -> Iterable[tuple[CellKey, float]]:
-    """(cell, F1) for each side and split the record has metrics for.
+def _f1_values(record: dict, metric_of: Mapping[str, str] = DEFAULT_METRICS) -> Iterable[tuple[CellKey, float]]:
+    """(cell, value) for each side and split the record has the task's metric (``metric_of``) for.
 
     The trainer stores F1 on the paper's 0-100 scale (``training.metrics.evaluate_tags``).
     """
     pair = f"{record['source_lang']}-{record['target_lang']}"
+    metric = metric_of.get(record["task"], "f1")
     for side in ("source", "target"):
         for split, metrics in record["metrics"].get(side, {}).items():
-            if isinstance(metrics, dict) and metrics.get("f1") is not None:
-                yield (record["task"], pair, side, split), float(metrics["f1"])
+            if isinstance(metrics, dict) and metrics.get(metric) is not None:
+                yield (record["task"], pair, side, split), float(metrics[metric])
 
 
-def _row_of(variant: str, backbone: str, records: list[dict]) -> Row:
-    """Our row for one (variant, backbone): each cell averaged over the records (one per seed)."""
+def _row_of(variant: str, backbone: str, records: list[dict],
+            metric_of: Mapping[str, str] = DEFAULT_METRICS) -> Row | None:
+    """Our row for one (variant, backbone): each cell averaged over the records (one per seed); None
+    when no record has the metric asked for."""
     values: dict[CellKey, list[tuple[int, float]]] = {}
     for record in records:
-        for cell, f1 in _f1_values(record):
+        for cell, f1 in _f1_values(record, metric_of):
             values.setdefault(cell, []).append((int(record["seed"]), f1))
+    if not values:
+        return None
     resources = records[0].get("bench", {}).get("resources", "—")
     seeds = len({int(r["seed"]) for r in records})
     return Row("ours", variant, backbone, resources, seeds,
@@ -124,9 +138,12 @@ def group_records(records: list[dict]) -> dict[tuple[str, str], list[dict]]:
     return groups
 
 
-def our_rows(records: list[dict]) -> list[Row]:
-    """Our rows: one per (variant, backbone), each cell averaged over its seeds."""
-    return [_row_of(variant, backbone, recs) for (variant, backbone), recs in sorted(group_records(records).items())]
+def our_rows(records: list[dict], metric_of: Mapping[str, str] = DEFAULT_METRICS) -> list[Row]:
+    """Our rows: one per (variant, backbone), each cell averaged over its seeds (``metric_of``: the
+    metric key per task; rows without it are left out)."""
+    rows = [_row_of(variant, backbone, recs, metric_of)
+            for (variant, backbone), recs in sorted(group_records(records).items())]
+    return [r for r in rows if r is not None]
 
 
 def paper_rows(cells: list[PaperCell]) -> list[Row]:
@@ -160,16 +177,43 @@ def _target_cells(row: Row, rows: list[Row], split: str,
             and (shown is None or key[:3] in shown)]
 
 
+def cell_delta(mine: Stat, theirs: Stat) -> tuple[float, tuple[int, ...]] | None:
+    """(Δ, seeds) of one cell: the mean over the seeds both ran of (mine − theirs) at the same seed.
+
+    Our cells are compared on their shared seeds only (None when they share none); the paper's cells
+    (no per-seed values on either side) by their published means, with ``seeds`` empty.
+    """
+    if not mine.by_seed and not theirs.by_seed:
+        return mine.mean - theirs.mean, ()
+    a, b = dict(mine.by_seed), dict(theirs.by_seed)
+    shared = tuple(sorted(set(a) & set(b)))
+    if not shared:
+        return None
+    return statistics.fmean(a[s] - b[s] for s in shared), shared
+
+
 def target_delta(row: Row, rows: list[Row], split: str,
                  columns: Iterable[tuple[str, str, str]] | None = None) -> float | None:
-    """Mean over the row's target cells of (row − finetune on the same backbone and origin), or None.
+    """Mean over the row's target cells of the same-seed Δ vs finetune (``cell_delta``), or None.
 
     Args:
         row: the row; rows: all rows (where its baseline is found); split: ``test`` or ``dev``.
         columns: restrict to these (task, pair, side) columns (a table's shown columns); None = all.
     """
-    diffs = [mine.mean - theirs.mean for mine, theirs in _target_cells(row, rows, split, columns)]
-    return statistics.fmean(diffs) if diffs else None
+    deltas = [d for mine, theirs in _target_cells(row, rows, split, columns)
+              if (d := cell_delta(mine, theirs)) is not None]
+    return statistics.fmean(v for v, _ in deltas) if deltas else None
+
+
+def delta_seeds(row: Row, rows: list[Row], split: str,
+                columns: Iterable[tuple[str, str, str]] | None = None) -> tuple[int, ...] | None:
+    """The seeds the row's target Δ is taken on: empty for the paper's rows, None when its cells were
+    compared on different seed sets (e.g. 3 seeds in one cell, 1 in another)."""
+    sets = {d[1] for mine, theirs in _target_cells(row, rows, split, columns)
+            if (d := cell_delta(mine, theirs)) is not None}
+    if len(sets) > 1:
+        return None
+    return next(iter(sets), ())
 
 
 def paired_delta_std(row: Row, rows: list[Row], split: str,
@@ -179,18 +223,16 @@ def paired_delta_std(row: Row, rows: list[Row], split: str,
     Seed ``s`` of a system and seed ``s`` of finetune share the training subsample order and the
     initialisation of everything the two have in common, so their difference varies far less than
     either score; this is the spread of the headline delta. Defined only for our rows (the paper's
-    cells carry no per-seed values) when both rows have the same two or more seeds in every compared
-    target cell (then the mean of the paired differences equals the delta of the means).
+    cells carry no per-seed values) when every compared target cell was compared on the same two or
+    more seeds (then the mean of the per-seed differences is ``target_delta``).
     """
-    per_seed: dict[int, list[float]] = {}
-    for mine, theirs in _target_cells(row, rows, split, columns):
-        a, b = dict(mine.by_seed), dict(theirs.by_seed)
-        if len(a) < 2 or set(a) != set(b):
-            return None
-        for seed in a:
-            per_seed.setdefault(seed, []).append(a[seed] - b[seed])
-    diffs = [statistics.fmean(d) for d in per_seed.values()]
-    return statistics.stdev(diffs) if len(diffs) > 1 else None
+    cells = _target_cells(row, rows, split, columns)
+    seeds = delta_seeds(row, rows, split, columns)
+    if not seeds or len(seeds) < 2 or not cells:
+        return None
+    per_seed = [statistics.fmean(dict(mine.by_seed)[s] - dict(theirs.by_seed)[s] for mine, theirs in cells)
+                for s in seeds]
+    return statistics.stdev(per_seed)
 
 
 def ordered_rows(rows: list[Row]) -> list[Row]:

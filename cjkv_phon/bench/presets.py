@@ -48,9 +48,11 @@ class BenchConfig:
     workers: int = 1                          # bench processes sharing the grid (run locks)
     threads: int = 0                          # torch threads per process; 0 = torch's default
     results_dir: str = ""                     # "" = benchmarks/results/<preset>
+    allow_dirty: bool = False                 # run on uncommitted code changes (recorded, with the patch)
     train: dict[str, Any] = field(default_factory=dict)          # TrainConfig settings for every run
     backbone_train: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-backbone settings
     task_train: dict[str, dict[str, Any]] = field(default_factory=dict)      # per-task settings (panx, udpos)
+    pe_design_rule: dict[str, Any] = field(default_factory=dict)  # how PhoneXL's PE design is chosen (pe_design.py)
 
     def __post_init__(self) -> None:
         for name in ("models", "tasks", "pairs", "backbones"):
@@ -77,6 +79,12 @@ class BenchConfig:
                 raise ValueError(f"preset {self.preset!r} task_train: unknown task {task!r}; valid: "
                                  f"{', '.join(TASKS)}")
             _check_train_overrides(f"preset {self.preset!r} task_train[{task!r}]", {**self.train, **values})
+        if self.pe_design_rule:
+            from cjkv_phon.bench.pe_design import PeDesignRule
+            try:
+                PeDesignRule.from_mapping(self.pe_design_rule)
+            except TypeError as err:          # an unknown key
+                raise ValueError(f"preset {self.preset!r} pe_design_rule: {err}") from None
         for backbone, values in self.backbone_train.items():
             _check_train_overrides(f"preset {self.preset!r} backbone_train[{backbone!r}]",
                                    {**self.train, **values})

@@ -32,6 +32,7 @@ from typing import Any, Callable
 from rich.progress import Progress
 
 from cjkv_phon.atomic import write_json
+from cjkv_phon.bench.code_record import RecordingCode, grid_code
 from cjkv_phon.bench.lock import LOCK_NAME, read_holder, run_lock
 from cjkv_phon.bench.presets import BenchConfig
 from cjkv_phon.bench.variants import Variant, get_variant
@@ -230,15 +231,19 @@ def run_bench(cfg: BenchConfig, train_fn: TrainFn | None = None, show_progress: 
 
         write: write ``bench_summary.json`` (the processes of ``run_parallel`` leave it to their parent).
 
+    Raises:
+        DirtyTree: the code differs from its commit and ``cfg.allow_dirty`` is off (``code_record.py``).
+
     Returns:
         One record per grid run, in grid order; ``record["bench"]["status"]`` is ``done``,
         ``skipped`` (finished earlier with the same config), ``busy`` (another process holds its lock),
         ``stopped`` (``max_steps``) or ``failed`` (with ``error``).
     """
+    code = grid_code(cfg.results_path, cfg.allow_dirty)       # DirtyTree before anything is trained
     if cfg.workers > 1:
         return run_parallel(cfg, train_fn)
     set_torch_threads(cfg.threads)
-    train_fn = train_fn or _default_train()
+    train_fn = RecordingCode(train_fn or _default_train(), code)     # every trained run records the code
     specs = expand_grid(cfg)
     records: list[dict] = []
     with Progress(disable=not show_progress) as progress:

@@ -1,19 +1,19 @@
 """The significance tables of the leaderboard: each of our systems against ``finetune``, per target cell.
 
 For each of our (system, backbone, target cell) on the test split, against ``finetune`` on the same
-backbone: the paired bootstrap over test sentences pooled over seeds (Δ with its 95% interval and p)
-and ASO's ε_min across seeds (the statistics are :mod:`cjkv_phon.bench.significance`). Here: pairing
-the runs, memoising the comparisons, and their lines in md/tex and columns in csv. Runs recorded
-before per-sentence counts existed get "n/a" for the bootstrap (ASO needs only the per-seed F1, so it
-is there from two shared seeds on).
+backbone (the statistics are :mod:`cjkv_phon.bench.significance`): the verdict, read from the two-level
+bootstrap over seeds and test sentences (Δ, its 95% interval, p), the sentence-level bootstrap's
+interval beside it, the paired t-test over seeds, and ASO's ε_min (flagged uninformative below 5
+seeds). Here: pairing the runs, memoising the comparisons, and their lines in md/tex and columns in
+csv. Runs recorded before per-sentence counts existed get "n/a" for the bootstraps and no verdict.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from cjkv_phon.bench.leaderboard_rows import BASELINE, Row, group_records
-from cjkv_phon.bench.significance import Comparison, SignificanceConfig, compare
+from cjkv_phon.bench.leaderboard_rows import BASELINE, Row, cell_delta, group_records
+from cjkv_phon.bench.significance import ASO_INFORMATIVE_SEEDS, Comparison, SignificanceConfig, compare
 from cjkv_phon.bench.variants import load_variants
 from cjkv_phon.schema import PAPER_PAIRS, TASKS
 from cjkv_phon.training.sentence_scores import read_counts
@@ -69,15 +69,19 @@ def cached_comparisons(results_dir: str | Path, records: list[dict], config: Sig
     return _CACHE[key]
 
 
-SIG_TITLE = "Test target F1 vs finetune: paired bootstrap over sentences, ASO over seeds"
-SIG_HEAD = ["Model", "Backbone", "Cell", "Seeds", "Δ tgt", "95% CI", "p (Δ ≤ 0)", "ASO ε_min"]
-SIG_NOTE = ("Δ tgt: mean over seeds of the same-seed target-F1 difference (system − finetune, same backbone). "
-            "95% CI: percentile interval of a paired bootstrap over test sentences (Koehn 2004): each "
-            "replicate resamples the sentences once, applies the draw to both systems and every seed, and "
-            "averages the per-seed F1 differences; p: share of replicates ≤ 0. ASO ε_min (deepsig, across "
-            "seeds): < 0.5 means the system is almost stochastically better than finetune, ≥ 0.5 that it "
-            "is not shown better. n/a: runs recorded without per-sentence counts (bootstrap), fewer than "
-            "two shared seeds (ASO), or seeds/sentences that do not pair.")
+SIG_TITLE = "Test target F1 vs finetune: bootstrap over seeds and sentences (verdict), over sentences, t-test and ASO over seeds"
+SIG_HEAD = ["Model", "Backbone", "Cell", "Seeds", "Δ tgt", "95% CI seeds+sentences", "p (Δ ≤ 0)", "Verdict",
+            "95% CI sentences only", "t-test p (seeds)", "ASO ε_min"]
+SIG_NOTE = ("Δ tgt: mean over the shared seeds of the same-seed target-F1 difference (system − finetune, same "
+            "backbone). 95% CI seeds+sentences: percentile interval of a two-level paired bootstrap: each "
+            "replicate draws the seeds with replacement, then the test sentences (one draw for both systems and "
+            "every drawn seed), and averages the drawn seeds' F1 differences; p: share of replicates ≤ 0. The "
+            "verdict is read from this interval (better / worse when it excludes 0, else no difference shown; "
+            "n/a with one shared seed). 95% CI sentences only: the same without resampling seeds (Koehn 2004), "
+            "kept for reference: it ignores seed variance. t-test p: two-sided paired t-test over the seeds' "
+            "differences. ASO ε_min (deepsig): < 0.5 means almost stochastically better; with fewer than "
+            f"{ASO_INFORMATIVE_SEEDS} seeds it is uninformative (marked *). n/a: no per-sentence counts, too "
+            "few shared seeds, or seeds/sentences that do not pair.")
 
 
 def _cell_label(task: str, pair: str) -> str:
@@ -93,38 +97,50 @@ def sig_order(sig: dict[SigKey, Comparison]) -> list[SigKey]:
                                       paper_pairs.index(k[3]) if k[3] in paper_pairs else len(paper_pairs), k[3]))
 
 
+def _interval(b) -> str:
+    return "n/a" if b is None else f"[{b.low:+.2f}, {b.high:+.2f}]"
+
+
 def sig_lines(sig: dict[SigKey, Comparison], ours: list[Row]) -> list[list[str]]:
-    """One line per comparison; Δ falls back to the difference of the seed means when the bootstrap is n/a."""
+    """One line per comparison; without a bootstrap, Δ is the same-seed difference of the recorded F1s."""
     lines = []
     for key in sig_order(sig):
         c = sig[key]
         variant, backbone, task, pair, split = key
-        boot = c.bootstrap
+        boot, two = c.bootstrap, c.seed_bootstrap
         if boot is not None:
-            delta, ci, p = f"{boot.delta:+.2f}", f"[{boot.low:+.2f}, {boot.high:+.2f}]", f"{boot.p_value:.3f}"
-            seeds = str(len(boot.seeds))
+            delta, seeds = f"{boot.delta:+.2f}", str(len(boot.seeds))
         else:
             cell = (task, pair, "target", split)
             mine = next(r.cells[cell] for r in ours if r.variant == variant and r.backbone == backbone)
             theirs = next(r.cells[cell] for r in ours if r.variant == BASELINE and r.backbone == backbone)
-            delta, ci, p, seeds = f"{mine.mean - theirs.mean:+.2f}", "n/a", "n/a", str(len(c.aso_seeds))
-        eps = "n/a" if c.aso_epsilon is None else f"{c.aso_epsilon:.2f}"
-        lines.append([variant, backbone, _cell_label(task, pair), seeds, delta, ci, p, eps])
+            d = cell_delta(mine, theirs)
+            delta, seeds = ("n/a" if d is None else f"{d[0]:+.2f}"), str(len(c.aso_seeds))
+        p = "n/a" if two is None else f"{two.p_value:.3f}"
+        t = "n/a" if c.seed_test is None else f"{c.seed_test.p_t:.3f}"
+        eps = "n/a" if c.aso_epsilon is None else f"{c.aso_epsilon:.2f}" + ("" if c.aso_informative else "*")
+        lines.append([variant, backbone, _cell_label(task, pair), seeds, delta, _interval(two), p, c.verdict,
+                      _interval(boot), t, eps])
     return lines
 
 
 SIG_CSV = ("bootstrap_delta", "ci_low", "ci_high", "p_bootstrap", "bootstrap_resamples", "bootstrap_seeds",
-           "aso_epsilon_min", "aso_seeds")
+           "seed_ci_low", "seed_ci_high", "p_seed_bootstrap", "verdict", "t_test_p", "sign_flip_p",
+           "aso_epsilon_min", "aso_seeds", "aso_informative")
 
 
 def sig_csv_cells(c: Comparison | None) -> list[str]:
     """The significance columns of one CSV line: blank where no comparison applies (finetune, source
-    side, dev, the paper's rows), ``n/a`` where it applies but cannot be computed."""
+    side, dev, the paper's rows), ``n/a`` where it applies but cannot be computed. ``ci_*`` are the
+    sentence-level interval, ``seed_ci_*`` the two-level one the verdict reads."""
     if c is None:
         return [""] * len(SIG_CSV)
-    b = c.bootstrap
+    b, two, t = c.bootstrap, c.seed_bootstrap, c.seed_test
     boot = (["n/a"] * 6 if b is None else
             [f"{b.delta:.4f}", f"{b.low:.4f}", f"{b.high:.4f}", f"{b.p_value:.4f}", str(b.n_resamples),
              str(len(b.seeds))])
-    return boot + (["n/a", str(len(c.aso_seeds))] if c.aso_epsilon is None
-                   else [f"{c.aso_epsilon:.4f}", str(len(c.aso_seeds))])
+    seed = ["n/a"] * 3 if two is None else [f"{two.low:.4f}", f"{two.high:.4f}", f"{two.p_value:.4f}"]
+    tests = ["n/a", "n/a"] if t is None else [f"{t.p_t:.4f}", f"{t.p_sign_flip:.4f}"]
+    aso = (["n/a", str(len(c.aso_seeds)), ""] if c.aso_epsilon is None
+           else [f"{c.aso_epsilon:.4f}", str(len(c.aso_seeds)), str(c.aso_informative).lower()])
+    return boot + seed + [c.verdict] + tests + aso

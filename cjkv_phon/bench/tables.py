@@ -14,7 +14,8 @@ import io
 from dataclasses import dataclass
 from typing import Iterable
 
-from cjkv_phon.bench.leaderboard_rows import (Row, baseline_of, ordered_rows, paired_delta_std, table_columns,
+from cjkv_phon.bench.leaderboard_rows import (DEFAULT_METRICS, PAPER_METRICS, Row, baseline_of, cell_delta,
+                                              delta_seeds, ordered_rows, paired_delta_std, table_columns,
                                               target_delta)
 from cjkv_phon.bench.paper import PAPER_BACKBONES
 from cjkv_phon.bench.significance import Comparison
@@ -31,12 +32,45 @@ class Section:
     split: str
     rows: tuple[Row, ...]
     columns: tuple[tuple[str, str, str], ...]
+    universe: tuple[Row, ...] = ()      # where the rows' finetune baselines are found; () = all rows
 
 
 def _in_table6(row: Row, table6: set[str]) -> bool:
     """Table 6 shows the representation ablations and full PhoneXL; the paper's rows are mBERT only."""
     wanted = row.variant in table6 or row.variant == "phonexl"
     return wanted and (row.origin == "ours" or row.backbone == PAPER_BACKBONES["mbert"])
+
+
+def extra_splits(rows: list[Row]) -> list[str]:
+    """Splits other than test and dev our rows have (``test@<name>``: the same models scored on another
+    data folder's target test, ``TrainConfig.extra_target_tests``), sorted."""
+    return sorted({k[3] for r in rows if r.origin == "ours" for k in r.cells} - {"test", "dev"})
+
+
+def build_extra_sections(ours: list[Row]) -> list[Section]:
+    """One target-only section per extra test split (e.g. the paper's Korean layout), our rows only."""
+    sections = []
+    for split in extra_splits(ours):
+        rows = tuple(r for r in ordered_rows(ours) if any(k[3] == split for k in r.cells))
+        cols = table_columns(list(rows), split, sides=("target",))
+        if rows and cols:
+            sections.append(Section(f"Target F1 on {split} (the same models as the test table; evaluation "
+                                    "only)", split, rows, cols))
+    return sections
+
+
+def build_paper_metric_section(ours_paper_metric: list[Row], paper: list[Row]) -> list[Section]:
+    """UDPOS target test on the paper's own metric (seqeval over raw UPOS tags): our rows that recorded
+    it beside the paper's rows, so the comparison with the paper is on one metric (issue 20, item 7)."""
+    rows = [r for r in ordered_rows(ours_paper_metric + paper)
+            if any(k[0] == "udpos" and k[2] == "target" and k[3] == "test" for k in r.cells)]
+    cols = table_columns(rows, "test", ("udpos",), ("target",))
+    if not any(r.origin == "ours" for r in rows) or not cols:
+        return []
+    return [Section(PAPER_METRIC_TITLE, "test", tuple(rows), cols, tuple(ours_paper_metric + paper))]
+
+
+PAPER_METRIC_TITLE = "Test UDPOS target F1 on the paper's metric (seqeval over raw UPOS tags)"
 
 
 def build_sections(ours: list[Row], paper: list[Row], table6: set[str]) -> list[Section]:
@@ -73,21 +107,33 @@ def _header(columns: Iterable[tuple[str, str, str]]) -> list[str]:
 
 
 def _body(section: Section, all_rows: list[Row]) -> list[list[str]]:
-    """Cell strings of a section; the delta is signed with two decimals, '–' where undefined."""
+    """Cell strings of a section; the delta is signed with two decimals, '–' where undefined, and names
+    its seeds when they are fewer than the row's (a variant run on seed 1 only: Δ on seed 1)."""
+    all_rows = list(section.universe) or all_rows
     lines = []
     for r in section.rows:
         delta = target_delta(r, all_rows, section.split, section.columns)
         spread = paired_delta_std(r, all_rows, section.split, section.columns)
+        seeds = delta_seeds(r, all_rows, section.split, section.columns)
         cells = [str(r.cells[(*c, section.split)]) if (*c, section.split) in r.cells else "–"
                  for c in section.columns]
         shown = "–" if delta is None else f"{delta:+.2f}" + ("" if spread is None else f" ± {spread:.2f}")
+        base = baseline_of(r, all_rows)
+        if delta is not None and seeds is None:
+            shown += " (seeds differ by cell)"
+        elif delta is not None and seeds and base is not None and len(seeds) < base.seeds:
+            shown += f" (seed{'s' if len(seeds) > 1 else ''} {','.join(map(str, seeds))})"
         lines.append([r.variant, r.backbone, r.resources, r.origin, str(r.seeds), shown, *cells])
     return lines
 
 
-DELTA_NOTE = ("Δ tgt vs finetune: mean target F1 minus that of finetune on the same backbone and origin, "
-              "over the shown target columns; for our rows ± is the std over seeds of the same-seed "
-              "difference. Cells: mean ± sample std over seeds (a bare mean for one seed).")
+DELTA_NOTE = ("Δ tgt vs finetune: for our rows, the mean over the shown target columns of the same-seed "
+              "difference (row − finetune on the same backbone), on the seeds both ran only (named when "
+              "fewer than finetune's, or flagged when they differ by cell: see the csv); ± is the std over "
+              "those seeds. For the paper's rows, the difference "
+              "of the published means. Cells: mean ± sample std over seeds (a bare mean for one seed). "
+              "UDPOS: our F1 is token accuracy; the paper's UDPOS numbers are seqeval over raw UPOS tags, "
+              "another metric (compared on it in their own table where our runs recorded it).")
 
 
 def render_markdown(sections: list[Section], all_rows: list[Row],
@@ -137,24 +183,39 @@ def render_latex(sections: list[Section], all_rows: list[Row], sig: dict[SigKey,
     return "\n".join(out)
 
 
-def render_csv(all_rows: list[Row], sig: dict[SigKey, Comparison] | None = None) -> str:
-    """One line per cell, ours and the paper's, with the per-cell delta versus finetune and, on our
-    target test lines, the significance columns (``SIG_CSV``)."""
+def render_csv(all_rows: list[Row], sig: dict[SigKey, Comparison] | None = None,
+               paper_metric_rows: list[Row] | None = None) -> str:
+    """One line per cell, ours and the paper's, with the per-cell delta versus finetune (same seeds),
+    the metric the cell holds and, on our target test lines, the significance columns (``SIG_CSV``).
+    ``paper_metric_rows``: our rows on the paper's metric (UDPOS seqeval over raw tags), added as lines
+    of their own."""
     sig = sig or {}
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["origin", "variant", "backbone", "resources", "task", "pair", "side", "lang", "split",
-                     "n", "mean", "std", "delta_vs_finetune", "delta_paired_std", *SIG_CSV])
-    for r in ordered_rows(all_rows):
-        base = baseline_of(r, all_rows)
-        for key, stat in sorted(r.cells.items()):
-            task, pair, side, split = key
-            lang = pair.split("-")[side == "target"]
-            delta = "" if base is None or key not in base.cells else f"{stat.mean - base.cells[key].mean:.4f}"
-            paired = paired_delta_std(r, all_rows, split, [key[:3]]) if side == "target" else None
-            comparison = sig.get((r.variant, r.backbone, task, pair, split)) if (
-                r.origin == "ours" and side == "target") else None
-            writer.writerow([r.origin, r.variant, r.backbone, r.resources, task, pair, side, lang, split,
-                             stat.n, f"{stat.mean:.4f}", "" if stat.std is None else f"{stat.std:.4f}", delta,
-                             "" if paired is None else f"{paired:.4f}", *sig_csv_cells(comparison)])
+                     "metric", "n", "mean", "std", "delta_vs_finetune", "delta_seeds", "delta_paired_std",
+                     *SIG_CSV])
+    blocks = [(all_rows, DEFAULT_METRICS), (list(paper_metric_rows or []), PAPER_METRICS)]
+    for rows, metric_of in blocks:
+        for r in ordered_rows(rows):
+            if metric_of is PAPER_METRICS and r.origin != "ours":
+                continue
+            universe = rows if metric_of is DEFAULT_METRICS else rows + [x for x in all_rows if x.origin == "paper"]
+            base = baseline_of(r, universe)
+            for key, stat in sorted(r.cells.items()):
+                task, pair, side, split = key
+                if metric_of is PAPER_METRICS and task != "udpos":
+                    continue                 # PAN-X's metric is the same in both blocks
+                lang = pair.split("-")[side == "target"]
+                metric = PAPER_METRICS[task] if r.origin == "paper" else metric_of.get(task, "f1")
+                d = None if base is None or key not in base.cells else cell_delta(stat, base.cells[key])
+                delta = "" if d is None else f"{d[0]:.4f}"
+                delta_on = "" if d is None else " ".join(map(str, d[1]))
+                paired = paired_delta_std(r, universe, split, [key[:3]]) if side == "target" else None
+                comparison = sig.get((r.variant, r.backbone, task, pair, split)) if (
+                    r.origin == "ours" and side == "target" and metric_of is DEFAULT_METRICS) else None
+                writer.writerow([r.origin, r.variant, r.backbone, r.resources, task, pair, side, lang, split,
+                                 metric, stat.n, f"{stat.mean:.4f}", "" if stat.std is None else f"{stat.std:.4f}",
+                                 delta, delta_on, "" if paired is None else f"{paired:.4f}",
+                                 *sig_csv_cells(comparison)])
     return buf.getvalue()

@@ -66,6 +66,8 @@ def bench_cli(
     workers: Optional[int] = typer.Option(None, help="Processes sharing the grid [default: the preset's]."),
     threads: Optional[int] = typer.Option(None, help="Torch threads per process, 0 = torch's default "
                                           "[default: the preset's]."),
+    allow_dirty: bool = typer.Option(False, "--allow-dirty", help="Run on uncommitted code changes "
+                                     "(recorded in every run, with the patch); refused otherwise."),
 ) -> None:
     """Run a grid of training runs (system x backbone x task x pair x seed); finished runs are skipped."""
     try:  # every name is checked before torch is imported (cjkv_phon.bench.runner)
@@ -85,7 +87,8 @@ def bench_cli(
     try:
         cfg = load_preset(preset, {"models": _split(model), "tasks": _split(task), "pairs": _split(pair),
                                    "seeds": seeds, "results_dir": results, "backbones": _split(backbone),
-                                   "retries": retries, "workers": workers, "threads": threads},
+                                   "retries": retries, "workers": workers, "threads": threads,
+                                   "allow_dirty": allow_dirty or None},
                           train={"data_dir": data_dir, "dictionary_dir": dictionary_dir})
         for value in cfg.backbones:
             names.check_backbone(value)
@@ -93,9 +96,13 @@ def bench_cli(
         fail(str(err), code=2)
     except KeyError as err:
         fail(str(err.args[0]), code=2)
+    from cjkv_phon.bench.code_record import DirtyTree
     from cjkv_phon.bench.runner import run_bench
 
-    records = run_bench(cfg, show_progress=True)
+    try:
+        records = run_bench(cfg, show_progress=True)
+    except DirtyTree as err:
+        fail(str(err), code=2)
     print_table(bench_table(records))
     if any(r["bench"]["status"] == "failed" for r in records):
         raise typer.Exit(1)

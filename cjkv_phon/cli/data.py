@@ -64,6 +64,8 @@ def build_data_cli(
                                          "built-in: all]."),
     scheme: Optional[str] = typer.Option(None, help=f"Transcription scheme: native | paper {_RECIPE}; "
                                          "built-in: native]."),
+    layout: Optional[str] = typer.Option(None, help="Token layout: xtreme | paper (PAN-X Korean split into "
+                                         f"characters, as the paper's released files) {_RECIPE}; built-in: xtreme]."),
     out: Optional[str] = typer.Option(None, help=f"Release folder {_RECIPE}; built-in: releases/<name>]."),
     workers: Optional[int] = typer.Option(None, help=f"Processes phonemizing files in parallel {_RECIPE}; "
                                           "built-in: 1]."),
@@ -83,7 +85,7 @@ def build_data_cli(
     from cjkv_phon.recipes import load_config
 
     overrides = dict(source=source, tasks=_csv(tasks), langs=_csv(langs), splits=_csv(splits),
-                     scheme=scheme, out=out, workers=workers, max_sentences=max_sentences,
+                     scheme=scheme, layout=layout, out=out, workers=workers, max_sentences=max_sentences,
                      skip_malformed=skip_malformed, allow_empty=allow_empty)
     path = recipe or (DEFAULT_RECIPE if DEFAULT_RECIPE.is_file() else None)
     try:

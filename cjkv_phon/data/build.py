@@ -42,6 +42,7 @@ from cjkv_phon.data.build_plan import (BuildDataConfig, BuildReport, FileReport,
 from cjkv_phon.data.build_state import code_fingerprint, env_fingerprint, is_up_to_date, job_state
 from cjkv_phon.data.features import hf_features_metadata, with_tag_ids
 from cjkv_phon.data.input_rules import read_checks
+from cjkv_phon.data.layout import apply_layout
 from cjkv_phon.data.release import write_release
 from cjkv_phon.data.release_reader import META_PREFIX
 from cjkv_phon.data.sentences import Sentence
@@ -131,7 +132,7 @@ def _file_metadata(task: _Task, versions: dict[str, str], n_skipped: int,
         "task": task.job.task, "lang": task.job.lang, "split": task.job.split,
         "scheme": task.cfg.scheme, "versions": versions, "source_sha256": task.inputs,
         "source_kind": task.source.kind, "cjkv_phon_version": cjkv_phon.__version__,
-        "config": task.cfg.content_settings(), "build_state": task.state, "skipped": n_skipped,
+        "config": task.cfg.content_settings(task.job), "build_state": task.state, "skipped": n_skipped,
         "normalisation": {"form": "NFC", "tokens_changed": n_normalised},
         "read_as_other_language": routed or {},
     }
@@ -176,7 +177,8 @@ def build_file(task: _Task, report: Callable[..., None] | None = None) -> FileRe
     phonemizer = _phonemizer(job.lang, cfg.scheme, cfg.cache)
     progress = (lambda done, total: report(job.key, done, total)) if report is not None else None
     routed: Counter[str] = Counter()
-    table = sentences_to_table(read.sentences, phonemizer, progress, routed)
+    sentences = apply_layout(read.sentences, cfg.layout, job.task, job.lang)   # before phonemizing: each
+    table = sentences_to_table(sentences, phonemizer, progress, routed)         # character gets its own IPA
     where = f"{job.relpath} (from {task.source.kind} source)"
     check_sentence_rows(table, where)
     check_ok_is_ipa(table, job.lang, where)

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from cjkv_phon.data.conllu import ConlluSource
 from cjkv_phon.data.hub import HubSource
+from cjkv_phon.data.layout import applies, check_layout
 from cjkv_phon.data.xtreme import ReadResult, Skipped, XtremeSource
 from cjkv_phon.errors import check_choice
 from cjkv_phon.schema import LANGS, SCHEMES, SPLITS, TASKS
@@ -32,6 +33,9 @@ class BuildDataConfig:
         tasks, langs, splits: what to build (every combination, minus ``exclude``).
         exclude: ``<task>.<lang>.<split>`` combinations known to be absent, skipped with a log line.
         scheme: transcription scheme, ``native`` or ``paper`` (see the phonemizers).
+        layout: token layout, ``xtreme`` (the source's tokens) or ``paper`` (PAN-X Korean split into
+            characters as in the PhoneXL paper's released files; every other file unchanged;
+            :mod:`cjkv_phon.data.layout`).
         name: release name, used in the dataset card.
         out: release folder; None means ``releases/<name>``.
         workers: processes phonemizing files in parallel (output is identical for any value).
@@ -48,6 +52,7 @@ class BuildDataConfig:
     splits: tuple[str, ...] = SPLITS
     exclude: tuple[str, ...] = ("udpos.ko.train",)
     scheme: str = "native"
+    layout: str = "xtreme"
     name: str = "xtreme-cjkv-phonemic"
     out: str | None = None
     workers: int = 1
@@ -71,6 +76,7 @@ class BuildDataConfig:
             for kind, value, valid in zip(("task", "language", "split"), parts, (TASKS, LANGS, SPLITS)):
                 check_choice(f"{kind} in exclude entry {item!r}:", value, valid)
         check_choice("scheme", self.scheme, SCHEMES)
+        check_layout(self.layout)
         if not self.source:
             raise ValueError("source is empty; give an XTREME folder, a CoNLL-U folder or 'hf'")
         if not self.name or "/" in self.name:
@@ -85,10 +91,17 @@ class BuildDataConfig:
         """The release folder (``out``, or ``releases/<name>``)."""
         return Path(self.out) if self.out else Path("releases") / self.name
 
-    def content_settings(self) -> dict[str, Any]:
-        """The settings that change file contents (not ``out``, ``workers``, ``cache``, ``name``)."""
-        return {"scheme": self.scheme, "max_sentences": self.max_sentences,
-                "skip_malformed": self.skip_malformed}
+    def content_settings(self, job: Job | None = None) -> dict[str, Any]:
+        """The settings that change file contents (not ``out``, ``workers``, ``cache``, ``name``).
+
+        ``layout`` is one of them only for the files it changes (``job``), so the others keep the
+        build state, metadata and bytes of an ``xtreme`` build.
+        """
+        settings = {"scheme": self.scheme, "max_sentences": self.max_sentences,
+                    "skip_malformed": self.skip_malformed}
+        if job is not None and applies(self.layout, job.task, job.lang):
+            settings["layout"] = self.layout
+        return settings
 
 
 class Source(Protocol):

@@ -26,7 +26,7 @@ from cjkv_phon.data.release_reader import read_file_metadata
 _CODE_GLOBS = ("schema.py", "data/sentences.py", "data/normalize.py", "data/xtreme.py", "data/conllu.py", "data/hub.py",
                "data/build.py", "data/build_plan.py", "data/build_state.py", "data/phonemize/**/*.py",
                "resources/phonemize/**/*", "resources/ud*", "data/transcriber.py", "data/segment.py",
-               "data/features.py")
+               "data/features.py", "data/layout.py")
 
 
 def _glob_code(root: Path) -> list[Path]:
@@ -58,7 +58,7 @@ def env_fingerprint() -> str:
 
 def job_state(job: Job, inputs: dict[str, str], cfg: BuildDataConfig, code: str, env: str) -> str:
     """The build state of one file: same state, same bytes (so the file need not be rebuilt)."""
-    blob = json.dumps({"job": asdict(job), "inputs": inputs, "settings": cfg.content_settings(),
+    blob = json.dumps({"job": asdict(job), "inputs": inputs, "settings": cfg.content_settings(job),
                        "code": code, "env": env}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 

@@ -23,6 +23,7 @@ import yaml
 import cjkv_phon
 from cjkv_phon.atomic import write_json, write_text
 from cjkv_phon.data.integrity import read_manifest, same_but_commit, stray_outputs
+from cjkv_phon.data.layout import DEFAULT_LAYOUT
 from cjkv_phon.data.release_reader import read_file_metadata
 from cjkv_phon.provenance import git_commit, sha256_file
 from cjkv_phon.schema import LANGS, SPLITS, TASKS
@@ -56,7 +57,8 @@ def file_entry(release_dir: Path, path: Path) -> dict[str, Any]:
         "rows": pq.read_metadata(path).num_rows,
         "tokens": sum(len(t) for t in tokens.to_pylist()),
         "sha256": sha256_file(path), "bytes": path.stat().st_size,
-        "scheme": meta.get("scheme"), "versions": meta.get("versions", {}),
+        "scheme": meta.get("scheme"), "layout": meta.get("config", {}).get("layout", DEFAULT_LAYOUT),
+        "versions": meta.get("versions", {}),
         "source_sha256": meta.get("source_sha256", {}), "config": meta.get("config", {}),
     }
 
@@ -66,8 +68,9 @@ def build_manifest(release_dir: str | Path, name: str) -> dict[str, Any]:
     release_dir = Path(release_dir)
     files = {p.relative_to(release_dir).as_posix(): file_entry(release_dir, p)
              for p in data_files(release_dir)}
+    layouts = {e["layout"] for e in files.values()} - {DEFAULT_LAYOUT}
     return {"name": name, "cjkv_phon_version": cjkv_phon.__version__, "git_commit": git_commit(),
-            "files": files}
+            "layout": ",".join(sorted(layouts)) or DEFAULT_LAYOUT, "files": files}
 
 
 def _front_matter(name: str, files: dict[str, dict[str, Any]]) -> str:
@@ -127,9 +130,22 @@ def _tool_rows(files: dict[str, dict[str, Any]]) -> str:
 
 
 def _count_rows(files: dict[str, dict[str, Any]]) -> str:
-    lines = ["| file | sentences | tokens | scheme |", "|---|---|---|---|"]
-    lines += [f"| `{rel}` | {e['rows']} | {e['tokens']} | {e['scheme']} |" for rel, e in files.items()]
+    lines = ["| file | sentences | tokens | scheme | layout |", "|---|---|---|---|---|"]
+    lines += [f"| `{rel}` | {e['rows']} | {e['tokens']} | {e['scheme']} | {e.get('layout', DEFAULT_LAYOUT)} |"
+              for rel, e in files.items()]
     return "\n".join(lines)
+
+
+def _layout_note(files: dict[str, dict[str, Any]]) -> str:
+    """Which files are not in XTREME's own tokens (``data/layout.py``), and what that means."""
+    changed = [rel for rel, e in files.items() if e.get("layout", DEFAULT_LAYOUT) != DEFAULT_LAYOUT]
+    if not changed:
+        return "Every file keeps XTREME's tokens (`--layout xtreme`)."
+    listed = ", ".join(f"`{rel}` ({files[rel]['layout']})" for rel in changed)
+    return ("Built with `--layout paper`: the PAN-X Korean files are in the layout of the PhoneXL paper's "
+            "released data, every word split into characters (Latin words too), the first character keeping "
+            "the word's tag and the others continuing it (`I-X`, or `O`). Sentence ids are XTREME's; every "
+            f"other file keeps XTREME's tokens. Changed files: {listed}.")
 
 
 def render_card(name: str, manifest: dict[str, Any]) -> str:
@@ -144,6 +160,7 @@ def render_card(name: str, manifest: dict[str, Any]) -> str:
         front_matter=_front_matter(name, files), name=name,
         schemes=", ".join(f"`{s}`" for s in schemes) or "none",
         scheme_rows=_scheme_rows(files), tone_rows=_tone_rows(), count_rows=_count_rows(files),
+        layout_note=_layout_note(files),
         tool_rows=_tool_rows(files))
 
 

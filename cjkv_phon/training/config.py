@@ -27,12 +27,14 @@ PHONEMES = ("ipa", "romanized")
 #             (panphon + tone contour features) plus a zero-initialised per-segment residual
 PE_DESIGNS = ("shared", "table", "segments", "features")
 # ``pe_design="auto"`` (the default) is the system's own choice, filled in by ``TrainConfig.resolved``:
-# PhoneXL's default was chosen by the cpu-v2 grid's evidence (README "PE designs": the intrinsic MUSE-pair
-# check and the target-DEV F1 of each design on PAN-X zh->vi, seed 1; never a test set). Every other
-# system, any run on Romanized phonemes (the segment designs need IPA) and any run with
+# PhoneXL's default is what the rule in ``benchmarks/presets/cpu-v2.yaml`` (``pe_design_rule``; issue 20, applied
+# by ``bench.pe_design.decide_pe_design``) chose from the cpu-v2 design runs: the highest SOURCE-dev F1
+# (features 53.9 > segments 52.6 > table 52.0 > shared 46.9 on PAN-X zh->vi seed 1; within noise of one another
+# at one seed and 250 sentences). Issue 14 had chosen ``table`` on target-dev F1, which no choice may read. Every
+# other system, any run on Romanized phonemes (the segment designs need IPA) and any run with
 # ``phoneme_units="segments"`` (segments in E_word, a design of its own) resolves to ``shared``, the
 # design all runs used before issue 14, so their config hashes did not change.
-DEFAULT_PE_DESIGN = {"phonexl": "table"}
+DEFAULT_PE_DESIGN = {"phonexl": "features"}
 # Fallback for pairs outside Table 5: the mean-ish middle of the paper's grid.
 _FALLBACK_HPARAMS = {"alpha": 0.01, "beta": 0.01, "gamma": 0.01, "mu": 0.15, "r": 0.35}
 
@@ -106,6 +108,10 @@ class TrainConfig:
     num_workers: int = 0
     save_predictions: bool = True
     options: dict[str, Any] = field(default_factory=dict)   # system-specific settings
+    # name -> another built data folder whose TARGET test split is scored too, with the same model and the
+    # same sentence sample (evaluation only; it selects nothing). Recorded as metrics.target["test@<name>"],
+    # e.g. {"paper-layout": ".../data"} from `cjkv build-data --layout paper` (issue 20, item 8).
+    extra_target_tests: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -160,6 +166,10 @@ class TrainConfig:
             raise ValueError(f"unknown precision {self.precision!r}; valid: {', '.join(PRECISIONS)}")
         if self.max_subwords < 8:
             raise ValueError(f"max_subwords must be >= 8, got {self.max_subwords}")
+        for name in self.extra_target_tests:
+            if not (isinstance(name, str) and name and all(c.isalnum() or c == "-" for c in name)):
+                raise ValueError(f"extra_target_tests name {name!r} must be letters, digits and '-' "
+                                 "(it becomes the split name test@<name>)")
 
     def resolved(self) -> "TrainConfig":
         """This config with unset PhoneXL weights filled from the paper's Table 5, ``pe_design="auto"``

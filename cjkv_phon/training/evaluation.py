@@ -35,6 +35,30 @@ log = logging.getLogger(__name__)
 EVAL_SETS = (("source", "dev"), ("source", "test"), ("target", "dev"), ("target", "test"))
 
 
+def extra_sets(data: RunData) -> list[tuple[str, str]]:
+    """The run's extra target test sets (``("target", "test@<name>")``, ``TrainConfig.extra_target_tests``):
+    scored once with the selected model, like the four sets, and never read by selection."""
+    return sorted(key for key in data.evals if key not in EVAL_SETS)
+
+
+def extra_tests_record(cfg: TrainConfig, data: RunData) -> dict[str, Any]:
+    """What results.json says of each extra test set: its folder, its token layout (from the release
+    manifest, when there is one) and whether it holds the same sentence ids as the main target test."""
+    from cjkv_phon.data.integrity import read_manifest   # the data stage, imported where it is used
+
+    main_ids = [ex.id for ex in data.evals[("target", "test")]]
+    out = {}
+    for name, data_dir in cfg.extra_target_tests.items():
+        try:
+            layout = read_manifest(Path(data_dir).parent).get("layout", "xtreme")
+        except (FileNotFoundError, ValueError):          # InputError is a ValueError
+            layout = "unknown (no release manifest)"
+        ids = [ex.id for ex in data.evals[("target", f"test@{name}")]]
+        out[name] = {"data_dir": data_dir, "split": f"test@{name}", "layout": layout, "sentences": len(ids),
+                     "same_sentence_ids": ids == main_ids}
+    return out
+
+
 def evaluation_steps(cfg: TrainConfig, steps_per_epoch: int, total_steps: int) -> list[int]:
     """The steps after which source dev is evaluated (the same rule as the training loop)."""
     out = []
@@ -115,7 +139,7 @@ def evaluate_all(cfg: TrainConfig, data: RunData, predict, run_dir: Path,
     metrics: dict[str, dict[str, dict[str, float]]] = {"source": {}, "target": {}}
     counts: dict[str, dict[str, dict[str, str]]] = {"source": {}, "target": {}}
     n = 0
-    for side, split in EVAL_SETS:
+    for side, split in [*EVAL_SETS, *extra_sets(data)]:
         examples = data.evals[(side, split)]
         pred = predict(examples)
         gold = [list(ex.tags) for ex in examples]

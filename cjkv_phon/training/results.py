@@ -1,7 +1,8 @@
 """The results record of one training run, its atomic JSON file, and the saved predictions.
 
 One ``results.json`` per run at ``<out_dir>/<run_id>/results.json`` with exactly the keys of
-``schema.RESULT_KEYS`` plus ``device``:
+``schema.RESULT_KEYS`` plus ``device`` and ``metric_labels`` (what each metric key means for the task,
+``metrics.METRIC_LABELS``; for UDPOS ``f1`` is token accuracy and ``seqeval_raw_f1`` the paper's metric):
 
     {"run_id": "panx_zh-vi_phonexl_s1", "task": "panx", "source_lang": "zh", "target_lang": "vi",
      "system": "phonexl", "seed": 1, "backbone": "multilingual-e5-small",
@@ -34,6 +35,7 @@ from cjkv_phon.provenance import config_hash, git_commit, package_versions
 from cjkv_phon.recipes import config_to_dict
 from cjkv_phon.schema import RESULT_KEYS, run_id
 from cjkv_phon.training.config import TrainConfig
+from cjkv_phon.training.metrics import METRIC_LABELS
 from cjkv_phon.training.precision import resolve_precision, run_device
 
 VERSIONED_PACKAGES = ("cjkv-phon", "torch", "transformers", "tokenizers", "accelerate", "numpy",
@@ -67,6 +69,8 @@ def run_config_hash(cfg: TrainConfig) -> str:
         settings["bf16"] = True          # the settings' form before issue 19
     else:
         settings["precision"] = precision
+    if not settings.get("extra_target_tests"):      # added in issue 20: absent = the hashes of runs before it
+        settings.pop("extra_target_tests", None)
     return config_hash(settings)
 
 
@@ -102,7 +106,8 @@ def build_record(cfg: TrainConfig, metrics: dict[str, Any], timings: dict[str, f
         "task": cfg.task, "source_lang": cfg.source_lang, "target_lang": cfg.target_lang,
         "system": cfg.system, "seed": cfg.seed, "backbone": cfg.backbone,
         "config": config_to_dict(cfg), "config_hash": run_config_hash(cfg),
-        "metrics": metrics, "timings": timings, "peak_memory": peak_memory(),
+        "metrics": metrics, "metric_labels": METRIC_LABELS[cfg.task],
+        "timings": timings, "peak_memory": peak_memory(),
         "versions": package_versions(VERSIONED_PACKAGES), "git_commit": git_commit(),
         "device": device_name(device),
     }

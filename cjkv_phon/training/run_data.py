@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class RunData:
-    """The run's sentences: source training examples and the four evaluation sets."""
+    """The run's sentences: source training examples and the four evaluation sets (plus
+    ``("target", "test@<name>")`` for each of ``TrainConfig.extra_target_tests``)."""
 
     train: list[Example]
     evals: dict[tuple[str, str], list[Example]]
@@ -38,9 +39,9 @@ def load_run_data(cfg: TrainConfig, require_phonemes: bool) -> RunData:
     """
     from cjkv_phon.data.release_reader import load_split   # the data stage, imported where it is used
 
-    def read(lang: str, split: str, limit: int | None) -> list[Example]:
-        where = str(Path(cfg.data_dir) / cfg.task / lang / f"{split}.parquet")   # load_split's layout
-        examples = examples_from_table(load_split(cfg.data_dir, cfg.task, lang, split),
+    def read(lang: str, split: str, limit: int | None, data_dir: str = cfg.data_dir) -> list[Example]:
+        where = str(Path(data_dir) / cfg.task / lang / f"{split}.parquet")   # load_split's layout
+        examples = examples_from_table(load_split(data_dir, cfg.task, lang, split),
                                        cfg.phonemes, where, require_phonemes)
         examples = [ex for ex in examples if ex.tokens]          # a CRF needs at least one token
         check_labels(examples, LABELS[cfg.task], where)
@@ -53,6 +54,10 @@ def load_run_data(cfg: TrainConfig, require_phonemes: bool) -> RunData:
     evals = {(side, split): read(lang, split, limits[(side, split)])
              for side, lang in (("source", cfg.source_lang), ("target", cfg.target_lang))
              for split in ("dev", "test")}
+    # Other data folders' target test (e.g. the paper's Korean layout): the same file order and limit give
+    # the same sentence sample; scored with the final model only (evaluation.evaluate_all), never selecting.
+    for name, data_dir in cfg.extra_target_tests.items():
+        evals[("target", f"test@{name}")] = read(cfg.target_lang, "test", cfg.max_test_sentences, data_dir)
     log.info("data: %d training sentences; eval %s", len(train),
              {f"{s}-{p}": len(v) for (s, p), v in evals.items()})
     return RunData(train, evals)

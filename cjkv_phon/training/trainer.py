@@ -57,7 +57,8 @@ from cjkv_phon.training.batches import Collator, Example, split_examples
 from cjkv_phon.training.bucketing import epoch_batches, padding_stats, subword_length
 from cjkv_phon.training.checkpoints import load_best, load_checkpoint, save_checkpoint
 from cjkv_phon.training.config import TrainConfig
-from cjkv_phon.training.evaluation import evaluate_all, evaluate_and_select, predict_tags, selection_record
+from cjkv_phon.training.evaluation import (EVAL_SETS, evaluate_all, evaluate_and_select, extra_tests_record,
+                                          predict_tags, selection_record)
 from cjkv_phon.training.model import PhoneXLModel
 from cjkv_phon.training.optimizer import make_optimizer
 from cjkv_phon.training.results import LOSS_NORMALISATION, build_record, write_results
@@ -187,6 +188,8 @@ def train(cfg: TrainConfig, deadline: float | None = None) -> dict[str, Any]:
                "train_real_subword_ratio": round(padding["real"] / padding["slots"], 4) if padding["slots"] else None}
     record = build_record(cfg, metrics, timings, accelerator.device)
     record["sentence_counts"] = counts
+    if cfg.extra_target_tests:
+        record["extra_target_tests"] = extra_tests_record(cfg, data)
     record["history"] = state.history
     record["loss_curve"] = state.losses
     record["precision"] = precision_record(cfg.precision, accelerator.device)
@@ -210,7 +213,8 @@ def build_run(cfg: TrainConfig) -> tuple[RunData, Collator, System, torch.nn.Mod
     ``extend_vocab``), the collator and the system; returns ``(data, collator, system, backbone)``."""
     system_cls = SYSTEMS[cfg.system]
     data = load_run_data(cfg, require_phonemes=system_cls.uses_phonemes)
-    every = [ex for exs in (data.train, *data.evals.values()) for ex in exs]
+    # The four standard sets only: an extra target test must not change a tiny backbone's vocabulary.
+    every = [ex for exs in (data.train, *(data.evals[k] for k in EVAL_SETS)) for ex in exs]
     corpus = [" ".join(ex.tokens) for ex in every] if cfg.backbone in TINY_BACKBONES else []
     backbone = load_backbone(cfg.backbone, corpus)
     encoder = None

@@ -32,6 +32,8 @@ def plot_leaderboard(results, path, significance=FAST):
 #   finetune target 40, 42, 44 -> 42.00 ± 2.00 (sample std); source 80, 82, 84 -> 82.00 ± 2.00
 #   phonexl-mlm-only target 45, 46, 47 -> 46.00 ± 1.00; source 81 x3 -> 81.00 ± 0.00
 #   delta vs finetune (target) = 46 - 42 = +4.00; same-seed differences 5, 4, 3 -> ± 1.00
+#   x-mixup ran seed 1 only: its Δ is on seed 1 (30 - 40 = -10), never against finetune's 3-seed mean
+#   (30 - 42 = -12, what the leaderboard showed before issue 20)
 RUNS = {("finetune", "finetune", "—"): [(80.0, 40.0), (82.0, 42.0), (84.0, 44.0)],
         ("phonexl-mlm-only", "phonexl", "—"): [(81.0, 45.0), (81.0, 46.0), (81.0, 47.0)],
         ("x-mixup", "x-mixup", "dict-MT"): [(70.0, 30.0)]}
@@ -72,7 +74,7 @@ def test_markdown_mean_std_delta(results):
     assert row(md, "finetune", "tiny-bert")[3:8] == ["ours", "3", "–", "82.00 ± 2.00", "42.00 ± 2.00"]
     assert row(md, "phonexl-mlm-only", "tiny-bert")[3:8] == ["ours", "3", "+4.00 ± 1.00", "81.00 ± 0.00",
                                                              "46.00 ± 1.00"]
-    assert row(md, "x-mixup", "tiny-bert")[2:6] == ["dict-MT", "ours", "1", "-12.00"]
+    assert row(md, "x-mixup", "tiny-bert")[2:6] == ["dict-MT", "ours", "1", "-10.00 (seed 1)"]
     # The paper's row follows ours; its delta is against the paper's mBERT row: target deltas
     # 0.29, 1.26, 1.87, 2.31 (PAPER.md Table 3) average to +1.43.
     paper = row(md, "phonexl-mlm-only", "mBERT")
@@ -98,7 +100,7 @@ def test_table6_layout(results):
 def test_one_seed_shows_no_spread_and_our_panx_ablations_get_table6_columns(results):
     # x-mixup has one seed (70 / 30): its cells are bare means, and the CSV leaves std empty.
     md = render_leaderboard(results, "md")
-    assert row(md, "x-mixup", "tiny-bert")[3:8] == ["ours", "1", "-12.00", "70.00", "30.00"]
+    assert row(md, "x-mixup", "tiny-bert")[3:8] == ["ours", "1", "-10.00 (seed 1)", "70.00", "30.00"]
     rows = list(csv.DictReader(io.StringIO(render_leaderboard(results, "csv"))))
     assert {r["std"] for r in rows if r["variant"] == "x-mixup" and r["origin"] == "ours"} == {""}
     # A Table-6 ablation of ours on PAN-X shows in the Table-6 section with the PAN-X target column.
@@ -114,7 +116,7 @@ def test_one_seed_shows_no_spread_and_our_panx_ablations_get_table6_columns(resu
     # (PANX ja→ko comes with the paper's full-PhoneXL row, which Table 6 repeats for reference.)
     assert row(t6, "Model")[6:] == ["PANX zh→vi vi (tgt)", "PANX ja→ko ko (tgt)", "UDPOS zh→vi vi (tgt)",
                                     "UDPOS ja→ko ko (tgt)"]
-    assert row(t6, "phonexl-pe-ext", "tiny-bert")[3:7] == ["ours", "1", "-2.50", "39.50"]   # 39.5 - 42
+    assert row(t6, "phonexl-pe-ext", "tiny-bert")[3:7] == ["ours", "1", "-0.50 (seed 1)", "39.50"]   # 39.5 - 40
 
 
 def test_csv_long_format(results):
@@ -124,6 +126,9 @@ def test_csv_long_format(results):
     assert (got["n"], got["mean"], got["std"], got["delta_vs_finetune"]) == ("3", "46.0000", "1.0000", "4.0000")
     assert got["delta_paired_std"] == "1.0000" and ours[("phonexl-mlm-only", "source", "test")]["delta_paired_std"] == ""
     assert ours[("finetune", "target", "test")]["delta_vs_finetune"] == ""
+    assert got["delta_seeds"] == "1 2 3" and got["metric"] == "f1"
+    one = ours[("x-mixup", "target", "test")]
+    assert (one["delta_vs_finetune"], one["delta_seeds"], one["delta_paired_std"]) == ("-10.0000", "1", "")
     paper = [r for r in rows if r["origin"] == "paper" and r["variant"] == "phonexl" and r["lang"] == "vi"
              and r["task"] == "panx" and r["backbone"] == "mBERT"]
     assert [(r["mean"], r["std"], r["delta_vs_finetune"]) for r in paper] == [("52.2800", "0.9800", "2.3400")]
@@ -166,7 +171,7 @@ def test_cli_leaderboard(results, tmp_path):
                                    "--significance-json", str(sig), "--resamples", "200"])
     assert out.exit_code == 0, out.output
     assert json.loads(sig.read_text(encoding="utf-8"))["config"]["n_resamples"] == 200
-    assert "ours,phonexl-mlm-only,tiny-bert,—,panx,zh-vi,target,vi,test,3,46.0000,1.0000,4.0000" in out.output
+    assert "ours,phonexl-mlm-only,tiny-bert,—,panx,zh-vi,target,vi,test,f1,3,46.0000,1.0000,4.0000,1 2 3" in out.output
     assert png.is_file()
 
 
@@ -200,26 +205,31 @@ def test_significance_section_with_intervals_and_na_for_runs_without_counts(resu
     _add_counted_runs(results)
     md = render_leaderboard(results, "md")
     sig = md[md.index("### Test target F1 vs finetune"):]
-    assert row(sig, "Model") == ["Model", "Backbone", "Cell", "Seeds", "Δ tgt", "95% CI", "p (Δ ≤ 0)", "ASO ε_min"]
+    assert row(sig, "Model") == ["Model", "Backbone", "Cell", "Seeds", "Δ tgt", "95% CI seeds+sentences",
+                                 "p (Δ ≤ 0)", "Verdict", "95% CI sentences only", "t-test p (seeds)", "ASO ε_min"]
     # cosda-ml: +50, +55, +45 on the three seeds -> Δ +50.00; every replicate is > 0 (the baselines
-    # would need every draw among their right sentences), so the interval excludes 0 and p = 0.
+    # would need every draw among their right sentences), so both intervals exclude 0 and p = 0.
     line = row(sig, "cosda-ml", "tiny-xlmr")
-    assert line[2:5] == ["PANX zh→vi vi", "3", "+50.00"] and line[6] == "0.000"
+    assert line[2:5] == ["PANX zh→vi vi", "3", "+50.00"] and line[6:8] == ["0.000", "better"]
     low, high = (float(x) for x in line[5].strip("[]").split(","))
-    assert 0.0 < low < 50.0 < high and float(line[7]) < 0.5
-    # The hand-made runs of the first fixture carry no counts (like benchmarks/results/cpu): n/a, and
-    # Δ is the difference of the seed means (46 - 42); ASO needs only per-seed F1 (3 shared seeds).
+    s_low, s_high = (float(x) for x in line[8].strip("[]").split(","))
+    assert 0.0 < low <= s_low < 50.0 < s_high <= high        # the seeds' spread widens the verdict's interval
+    assert float(line[9]) < 0.05 and line[10].endswith("*")  # t-test over 3 seeds; ASO flagged (< 5 seeds)
+    # The hand-made runs of the first fixture carry no counts (like benchmarks/results/cpu): n/a, no
+    # verdict, and Δ is the same-seed difference (46 - 42); the t-test and ASO need only per-seed F1.
     old = row(sig, "phonexl-mlm-only", "tiny-bert")
-    assert old[2:7] == ["PANX zh→vi vi", "3", "+4.00", "n/a", "n/a"] and float(old[7]) < 0.5
-    assert row(sig, "x-mixup", "tiny-bert")[5:] == ["n/a", "n/a", "n/a"]        # one seed: no ASO either
+    assert old[2:9] == ["PANX zh→vi vi", "3", "+4.00", "n/a", "n/a", "n/a", "n/a"] and old[9] != "n/a"
+    assert row(sig, "x-mixup", "tiny-bert")[4:] == ["-10.00", "n/a", "n/a", "n/a", "n/a", "n/a", "n/a"]
     assert "| finetune |" not in sig                                            # no comparison with itself
     # The CSV: the same numbers on the target test lines; blank where no comparison applies.
     rows = {(r["variant"], r["backbone"], r["side"], r["split"]): r
             for r in csv.DictReader(io.StringIO(render_leaderboard(results, "csv"))) if r["origin"] == "ours"}
     got = rows[("cosda-ml", "tiny-xlmr", "target", "test")]
-    assert float(got["bootstrap_delta"]) == pytest.approx(50.0) and float(got["ci_low"]) == pytest.approx(low, abs=0.01)
+    assert float(got["bootstrap_delta"]) == pytest.approx(50.0) and float(got["ci_low"]) == pytest.approx(s_low, abs=0.01)
+    assert float(got["seed_ci_low"]) == pytest.approx(low, abs=0.01)
     assert (got["p_bootstrap"], got["bootstrap_resamples"], got["bootstrap_seeds"], got["aso_seeds"]) == \
         ("0.0000", "300", "3", "3")
+    assert (got["verdict"], got["aso_informative"]) == ("better", "false") and float(got["seed_ci_low"]) > 0.0
     assert rows[("phonexl-mlm-only", "tiny-bert", "target", "test")]["ci_low"] == "n/a"
     assert rows[("finetune", "tiny-xlmr", "target", "test")]["ci_low"] == ""
     assert rows[("cosda-ml", "tiny-xlmr", "source", "test")]["aso_epsilon_min"] == ""
@@ -237,6 +247,8 @@ def test_significance_json_and_plot_with_intervals(results, tmp_path):
     assert by[("cosda-ml", "tiny-xlmr")]["bootstrap"]["delta"] == pytest.approx(50.0)
     assert by[("phonexl-mlm-only", "tiny-bert")]["bootstrap"] is None
     assert by[("phonexl-mlm-only", "tiny-bert")]["bootstrap_note"].startswith("n/a: no per-sentence counts")
+    assert by[("cosda-ml", "tiny-xlmr")]["verdict"] == "better" and by[("cosda-ml", "tiny-xlmr")]["seed_bootstrap"]
+    assert by[("phonexl-mlm-only", "tiny-bert")]["verdict"] == "n/a"
     with_sig = plot_leaderboard(results, tmp_path / "with.png")
     without = plot_leaderboard(results, tmp_path / "without.png", significance=None)
     # The Δ row doubles the figure's height (PNG header: width, height at bytes 16..24).
@@ -253,3 +265,46 @@ def test_refuses_counts_that_contradict_each_other(results):
     with pytest.raises(InputError, match=r"sentence_counts.target.test: correct has 1 values for 100 sentence ids") as err:
         render_leaderboard(results, "md")
     assert err.value.path == str(path)
+
+
+def _add_udpos_and_layout_runs(root: Path) -> None:
+    """UDPOS ja->ko runs that recorded the paper's metric, and PAN-X ja->ko runs scored on two Korean layouts.
+
+    finetune UDPOS: accuracy 45, 47 / raw seqeval 40, 42; phonexl: accuracy 44, 46 / raw 41, 44.
+    PAN-X ko: finetune test 2, 4 / test@paper-layout 20, 24; phonexl test 3, 3 / paper 21, 29.
+    """
+    runs = {"finetune": [(45.0, 40.0, 2.0, 20.0), (47.0, 42.0, 4.0, 24.0)],
+            "phonexl": [(44.0, 41.0, 3.0, 21.0), (46.0, 44.0, 3.0, 29.0)]}
+    for variant, seeds in runs.items():
+        for seed, (acc, raw, ko, ko_paper) in enumerate(seeds, start=1):
+            for task, target in (("udpos", {"test": {"f1": acc, "accuracy": acc, "seqeval_raw_f1": raw}}),
+                                 ("panx", {"test": {"f1": ko}, "test@paper-layout": {"f1": ko_paper}})):
+                record = {"run_id": f"{task}_ja-ko_{variant}_s{seed}", "task": task, "source_lang": "ja",
+                          "target_lang": "ko", "system": variant, "seed": seed, "backbone": "tiny-xlmr",
+                          "metrics": {"source": {"test": {"f1": 70.0}}, "target": target},
+                          "bench": {"variant": variant, "resources": "—"}}
+                path = root / "tiny-xlmr" / variant / record["run_id"] / "results.json"
+                path.parent.mkdir(parents=True)
+                path.write_text(json.dumps(record), encoding="utf-8")
+
+
+def test_udpos_on_the_papers_metric_and_other_korean_layouts_get_their_own_tables(tmp_path):
+    root = tmp_path / "results"
+    _add_udpos_and_layout_runs(root)
+    md = render_leaderboard(root, "md", None)
+    raw = md[md.index("### Test UDPOS target F1 on the paper's metric"):]
+    raw = raw[:raw.index("\n### ")] if "\n### " in raw else raw
+    assert row(raw, "Model")[6:] == ["UDPOS zh→vi vi (tgt)", "UDPOS ja→ko ko (tgt)"]   # the paper has both
+    # Ours on raw seqeval: 42.50 ± 2.12 vs finetune 41.00 ± 1.41; same-seed Δ (1, 2) -> +1.50.
+    assert row(raw, "phonexl", "tiny-xlmr")[3:8] == ["ours", "2", "+1.50 ± 0.71", "–", "42.50 ± 2.12"]
+    assert row(raw, "phonexl", "mBERT")[3] == "paper"                 # the paper's row, on its own metric
+    # The main table keeps token accuracy for our UDPOS cells (45.00 and 46.00 - 1 = Δ -1.00).
+    assert row(md, "phonexl", "tiny-xlmr")[5] == "-0.50 ± 0.71"     # mean of PAN-X +0.00 and UDPOS -1.00
+    layout = md[md.index("### Target F1 on test@paper-layout"):]
+    assert row(layout, "Model")[6:] == ["PANX ja→ko ko (tgt)"]
+    assert row(layout, "phonexl", "tiny-xlmr")[5:7] == ["+3.00 ± 2.83", "25.00 ± 5.66"]
+    rows = list(csv.DictReader(io.StringIO(render_leaderboard(root, "csv", None))))
+    raw_lines = [r for r in rows if r["metric"] == "seqeval_raw_f1" and r["origin"] == "ours"]
+    assert {(r["variant"], r["mean"], r["delta_vs_finetune"]) for r in raw_lines} == {
+        ("finetune", "41.0000", ""), ("phonexl", "42.5000", "1.5000")}
+    assert any(r["split"] == "test@paper-layout" and r["variant"] == "phonexl" for r in rows)

@@ -72,7 +72,7 @@ def test_load_preset_merges_train_settings():
 
 
 def test_unknown_preset_lists_known():
-    with pytest.raises(FileNotFoundError, match="known: cpu, cpu-v2, paper, smoke"):
+    with pytest.raises(FileNotFoundError, match="known: cpu, cpu-v2, cpu-v2-ko-layout, paper, smoke"):
         load_preset("fast")
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cjkv_phon.bench.significance import (PairingError, SignificanceConfig, aso_epsilon, compare,
-                                          paired_bootstrap)
+from cjkv_phon.bench.significance import (PairingError, SignificanceConfig, TooFewSeeds, aso_epsilon, compare,
+                                          paired_bootstrap, seed_bootstrap, seed_test)
 from cjkv_phon.training.sentence_scores import SentenceCounts
 
 N = 200
@@ -116,3 +116,69 @@ def test_config_is_checked():
         SignificanceConfig(n_resamples=0)
     with pytest.raises(ValueError, match="confidence must be in"):
         SignificanceConfig(confidence=1.0)
+
+
+# ---- issue 20: intervals that cover seeds, a paired test over seeds, ASO below 5 seeds --------------
+def test_seed_bootstrap_covers_the_seeds_spread_that_the_sentence_bootstrap_ignores():
+    # Per-seed differences +50, +10, -30 (F1 of 200 one-entity sentences): their mean is +10.
+    base = {s: run(half()) for s in (1, 2, 3)}
+    system = {1: run(np.ones(N, bool)), 2: run(half(120)), 3: run(half(40))}
+    sentences = paired_bootstrap(system, base, FAST)
+    seeds = seed_bootstrap(system, base, FAST)
+    assert seeds.delta == sentences.delta == pytest.approx(10.0)
+    # Given the three models, the test sentences alone pin +10 down; the seeds do not.
+    assert sentences.low > 0.0 and sentences.excludes_zero()
+    assert seeds.low < 0.0 < seeds.high and not seeds.excludes_zero()
+    assert seeds.low < -10.0 and seeds.high > 30.0 and seeds.seeds == (1, 2, 3) and seeds.sentences == N
+    # Seeds that agree leave only the sentences' spread: the two intervals are then alike.
+    same = {s: run(np.ones(N, bool)) for s in (1, 2, 3)}
+    agree_s, agree_2 = paired_bootstrap(same, base, FAST), seed_bootstrap(same, base, FAST)
+    assert agree_2.low == pytest.approx(agree_s.low, abs=1.5) and agree_2.high == pytest.approx(agree_s.high, abs=1.5)
+    assert seed_bootstrap(system, base, FAST) == seeds                      # deterministic
+    with pytest.raises(TooFewSeeds, match="1 shared seed"):
+        seed_bootstrap({1: system[1]}, {1: base[1]}, FAST)
+
+
+def test_verdicts_use_the_two_level_interval_and_say_na_for_one_seed():
+    base = {s: (50.0, run(half())) for s in (1, 2, 3)}
+    spread = {1: (100.0, run(np.ones(N, bool))), 2: (60.0, run(half(120))), 3: (20.0, run(half(40)))}
+    c = compare(spread, base, ("tiny", "phonexl", "panx", "zh-vi", "test"), FAST)
+    assert c.bootstrap.excludes_zero() and c.verdict == "no difference shown"
+    better = {s: (100.0, run(np.ones(N, bool))) for s in (1, 2, 3)}
+    assert compare(better, base, ("tiny", "phonexl", "panx", "zh-vi", "test"), FAST).verdict == "better"
+    assert compare(base, better, ("tiny", "phonexl", "panx", "zh-vi", "test"), FAST).verdict == "worse"
+    one = compare({1: better[1]}, base, ("tiny", "phonexl", "panx", "zh-vi", "test"), FAST)
+    assert one.bootstrap is not None and one.seed_bootstrap is None and one.verdict == "n/a"
+    assert "1 shared seed" in one.seed_bootstrap_note and one.seed_test is None
+    out = c.to_json()
+    assert out["verdict"] == "no difference shown" and out["verdict_from"] == "seed_bootstrap"
+    assert out["seed_bootstrap"]["seeds"] == [1, 2, 3] and out["bootstrap"]["delta"] == out["seed_bootstrap"]["delta"]
+    assert out["seed_test"]["deltas"] == pytest.approx([50.0, 10.0, -30.0])
+
+
+def test_paired_test_over_seeds():
+    from scipy import stats
+    system, base = {1: 51.0, 2: 52.5, 3: 54.0, 4: 50.0}, {1: 50.0, 2: 50.5, 3: 51.0, 4: 50.5}
+    t = seed_test(system, {**base, 9: 10.0})                 # seed 9 is not shared: left out
+    ref = stats.ttest_rel([51.0, 52.5, 54.0, 50.0], [50.0, 50.5, 51.0, 50.5])
+    assert t.seeds == (1, 2, 3, 4) and t.df == 3 and t.deltas == (1.0, 2.0, 3.0, -0.5)
+    assert t.t == pytest.approx(ref.statistic) and t.p_t == pytest.approx(ref.pvalue)
+    # Sign flips of (1, 2, 3, -0.5): |mean| >= 1.375 for the observed signs and their mirror, and for
+    # (1, 2, 3, 0.5) and its mirror: 4 of 16.
+    assert t.p_sign_flip == pytest.approx(4 / 16)
+    # Three seeds that all agree: the smallest p a sign-flip test can give with 3 seeds, 2/8.
+    assert seed_test({1: 3.0, 2: 4.0, 3: 5.0}, {1: 0.0, 2: 0.0, 3: 0.0}).p_sign_flip == pytest.approx(0.25)
+    with pytest.raises(TooFewSeeds):
+        seed_test({1: 3.0}, {1: 1.0, 2: 2.0})
+
+
+def test_aso_is_flagged_uninformative_below_five_seeds():
+    base3 = {s: (50.0 + s, run(half())) for s in (1, 2, 3)}
+    three = compare({s: (60.0 + s, run(half())) for s in (1, 2, 3)}, base3,
+                    ("tiny", "phonexl", "panx", "zh-vi", "test"), FAST)
+    assert three.aso_epsilon is not None and not three.aso_informative
+    assert "uninformative: 3 seeds < 5" in three.aso_note and three.to_json()["aso_informative"] is False
+    base5 = {s: (50.0 + s, run(half())) for s in range(1, 6)}
+    five = compare({s: (60.0 + s, run(half())) for s in range(1, 6)}, base5,
+                   ("tiny", "phonexl", "panx", "zh-vi", "test"), FAST)
+    assert five.aso_informative and five.aso_note == ""

@@ -25,7 +25,8 @@ from cjkv_phon.training.system import SYSTEMS
 def smoke(built_data, dictionary_dir, tmp_path_factory, monkeypatch_module):
     # Tiny backbones are cached per corpus: keep them in the test's own folder, not ~/.cache.
     monkeypatch_module.setenv("CJKV_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    cfg = load_preset("smoke", {"seeds": 1, "results_dir": str(tmp_path_factory.mktemp("results"))},
+    cfg = load_preset("smoke", {"seeds": 1, "results_dir": str(tmp_path_factory.mktemp("results")),
+                                "allow_dirty": True},
                       train={"data_dir": str(built_data), "dictionary_dir": str(dictionary_dir)})
     return cfg, run_bench(cfg)
 
@@ -66,14 +67,15 @@ def test_rerun_skips_and_leaderboard_reads(smoke):
     md = render_leaderboard(cfg.results_path, "md")
     for name in ("xtune", "x-mixup", "filter"):
         assert f"| {name} | tiny-bert | {'Dict+dict-MT' if name == 'xtune' else 'dict-MT'} | ours | 1 |" in md
-    # The trainer recorded per-sentence counts, so every system gets a paired-bootstrap interval against
-    # finetune (one seed: ASO n/a).
+    # The trainer recorded per-sentence counts, so every system gets a paired-bootstrap interval over
+    # sentences against finetune (one seed: no two-level interval, so no verdict; t-test and ASO n/a).
     sig = md[md.index("### Test target F1 vs finetune"):].splitlines()
     lines = [[c.strip() for c in line.strip("|").split("|")] for line in sig if line.startswith("| ")][1:]
     assert sorted(c[0] for c in lines) == sorted(set(SYSTEMS.names()) - {"finetune"})
     for cells in lines:
-        low, high = (float(x) for x in cells[5].strip("[]").split(","))
-        assert low <= float(cells[4]) <= high and cells[7] == "n/a", cells
+        low, high = (float(x) for x in cells[8].strip("[]").split(","))
+        assert low <= float(cells[4]) <= high and cells[5:8] == ["n/a", "n/a", "n/a"], cells
+        assert cells[9:] == ["n/a", "n/a"], cells
 
 
 def test_cli_bench_table(smoke):

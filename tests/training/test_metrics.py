@@ -7,7 +7,7 @@ import warnings
 import pytest
 from seqeval.metrics import f1_score
 
-from cjkv_phon.training.metrics import evaluate_tags, per_label_f1, token_accuracy
+from cjkv_phon.training.metrics import METRIC_LABELS, evaluate_tags, per_label_f1, seqeval_raw_f1, token_accuracy
 
 # NER, three sentences.
 #   s0 gold PER(0-1) LOC(3)       pred PER(0-1) ORG(3)
@@ -40,11 +40,16 @@ def test_ner_per_label():
     assert per_label_f1(NER_GOLD, NER_PRED, "panx") == pytest.approx({"PER": 100.0, "LOC": 0.0, "ORG": 0.0})
 
 
-def test_pos_f1_equals_accuracy():
+def test_pos_f1_equals_accuracy_and_the_papers_raw_seqeval_is_reported_beside_it():
     # 6 tokens, 1 wrong -> 5/6 for accuracy and (one chunk per token) for P, R and F1.
+    # Raw seqeval (the paper's metric): gold chunks NOUN | VERB | PUNCT, ADJ | NOUN NOUN (merged) = 5;
+    # predicted NOUN NOUN (merged) | PUNCT, ADJ | NOUN NOUN = 4; right: PUNCT, ADJ, NOUN NOUN = 3.
+    # P 3/4, R 3/5 -> F1 = 2 * 0.75 * 0.6 / 1.35 = 2/3.
     got = evaluate_tags(POS_GOLD, POS_PRED, "udpos")
     assert got == pytest.approx({"precision": 500 / 6, "recall": 500 / 6, "f1": 500 / 6,
-                                 "accuracy": 500 / 6})
+                                 "accuracy": 500 / 6, "seqeval_raw_f1": 200 / 3})
+    assert set(METRIC_LABELS["udpos"]) == set(got) and "paper" in METRIC_LABELS["udpos"]["seqeval_raw_f1"]
+    assert set(METRIC_LABELS["panx"]) == set(evaluate_tags(NER_GOLD, NER_PRED, "panx"))
 
 
 def test_pos_raw_tags_would_be_misparsed_by_seqeval():
@@ -54,9 +59,11 @@ def test_pos_raw_tags_would_be_misparsed_by_seqeval():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert f1_score(gold, pred) == 0.0
-    # Converted: gold NOUN(0) NOUN(1), pred NOUN(0) SYM(1); 1 of 2 right -> P = R = F1 = 50.
+    # Converted: gold NOUN(0) NOUN(1), pred NOUN(0) SYM(1); 1 of 2 right -> P = R = F1 = 50. The
+    # paper's raw reading is reported beside it, labelled, with its 0.
     assert evaluate_tags(gold, pred, "udpos") == pytest.approx(
-        {"precision": 50.0, "recall": 50.0, "f1": 50.0, "accuracy": 50.0})
+        {"precision": 50.0, "recall": 50.0, "f1": 50.0, "accuracy": 50.0, "seqeval_raw_f1": 0.0})
+    assert seqeval_raw_f1(gold, pred) == 0.0 and seqeval_raw_f1(gold, gold) == 100.0
 
 
 def test_pos_per_label():
@@ -77,5 +84,6 @@ def test_mismatched_lengths_name_the_sentence():
 def test_no_entities_and_no_tokens_score_zero_without_crashing():
     assert evaluate_tags([["O", "O"]], [["O", "O"]], "panx") == pytest.approx(
         {"precision": 0.0, "recall": 0.0, "f1": 0.0, "accuracy": 100.0})
-    assert evaluate_tags([], [], "udpos") == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "accuracy": 0.0}
+    assert evaluate_tags([], [], "udpos") == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "accuracy": 0.0,
+                                              "seqeval_raw_f1": 0.0}
     assert token_accuracy([["A"]], [["B"]]) == 0.0

@@ -235,13 +235,13 @@ def test_auto_pe_design_resolves_per_system():
     segment designs need IPA), keep ``shared``, so the baselines' config hashes did not move."""
     from cjkv_phon.training.config import DEFAULT_PE_DESIGN, TrainConfig
     assert TrainConfig().pe_design == "auto"
-    assert TrainConfig(system="phonexl").resolved().pe_design == DEFAULT_PE_DESIGN["phonexl"] == "table"
+    assert TrainConfig(system="phonexl").resolved().pe_design == DEFAULT_PE_DESIGN["phonexl"] == "features"
     assert TrainConfig(system="finetune").resolved().pe_design == "shared"
     assert TrainConfig(system="cosda-ml").resolved().pe_design == "shared"
     assert TrainConfig(system="phonexl", phonemes="romanized").resolved().pe_design == "shared"
     assert TrainConfig(system="phonexl", phoneme_units="segments").resolved().pe_design == "shared"
-    assert TrainConfig(system="phonexl", pe_design="features").resolved().pe_design == "features"
-    explicit = TrainConfig(system="phonexl", pe_design="table").resolved()
+    assert TrainConfig(system="phonexl", pe_design="table").resolved().pe_design == "table"
+    explicit = TrainConfig(system="phonexl", pe_design="features").resolved()
     assert explicit == TrainConfig(system="phonexl").resolved()       # same settings, same hash
     with pytest.raises(ValueError, match="valid: auto, shared"):
         TrainConfig(pe_design="mean")
