@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from cjkv_phon.schema import LANGS, TASKS
+from cjkv_phon.training.subwords import check_tokenisation
 
 PHONEMES = ("ipa", "romanized")
 # How the phonemic embedding (PE) is computed (model.py, training/phonemic_embedding.py; issue 14):
@@ -75,6 +76,7 @@ class TrainConfig:
     task_loss_norm: str = "token"      # CRF loss per token (Table 5's scale) | sentence (before issue 13)
     phoneme_units: str = "pieces"      # PE symbols: tokenizer pieces | segments (panphon, unified tones)
     pe_design: str = "auto"            # auto (the system's default) | shared | table | segments | features
+    tokenisation: str = "natural"      # subwords of the tokens: natural | per-token | per-token-no-bare (subwords.py)
     # optimisation
     lr: float = 2e-5
     head_lr: float | None = None       # lr of the layers added on the backbone (head, CRF, LE); None = lr
@@ -120,6 +122,7 @@ class TrainConfig:
             raise ValueError(f"unknown task_loss_norm {self.task_loss_norm!r}; valid: token, sentence")
         if self.phoneme_units not in ("pieces", "segments"):
             raise ValueError(f"unknown phoneme_units {self.phoneme_units!r}; valid: pieces, segments")
+        check_tokenisation(self.tokenisation)
         if self.pe_design not in ("auto", *PE_DESIGNS):
             raise ValueError(f"unknown pe_design {self.pe_design!r}; valid: auto, {', '.join(PE_DESIGNS)}")
         if self.pe_design in ("segments", "features") and self.phonemes != "ipa":

@@ -28,7 +28,7 @@ drops it, e.g. a stray control character).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 from cjkv_phon.dictionary.script import convention
 
@@ -104,27 +104,38 @@ class SubwordEncoder:
         self.bare_id = bare if bare is not None and bare != self.unk_id else None
         self._cache: dict[str, list[int]] = {}
 
-    def token_pieces(self, text: str) -> list[int]:
+    def token_pieces(self, text: str, pieces: Callable[[str], list[int]] | None = None) -> list[int]:
         """Subword ids of one token on its own (never empty: ``[unk]`` when the tokenizer yields nothing).
 
         Under ``per-token-no-bare`` the bare ``▁`` is dropped when the token has another piece.
+
+        Args:
+            text: the token.
+            pieces: the tokenisation of one string to start from (a collator's, e.g. sampled
+                segmentations); default the tokenizer's, cached.
         """
-        ids = self._cache.get(text)
-        if ids is None:
-            ids = self.tokenizer(text, add_special_tokens=False)["input_ids"] or [self.unk_id]
-            if self.tokenisation == "per-token-no-bare" and len(ids) > 1:
-                ids = [i for i in ids if i != self.bare_id] or ids
-            self._cache[text] = ids
+        if pieces is None:
+            ids = self._cache.get(text)
+            if ids is None:
+                ids = self._cache[text] = self.tokenizer(text, add_special_tokens=False)["input_ids"] or [self.unk_id]
+        else:
+            ids = pieces(text)
+        if self.tokenisation == "per-token-no-bare" and len(ids) > 1 and self.bare_id in ids:
+            ids = [i for i in ids if i != self.bare_id] or ids
         return ids
 
-    def encode(self, tokens: Sequence[str], langs: Sequence[str]) -> Pieces:
-        """The pieces of ``tokens`` (with their per-token languages) under this tokenisation."""
+    def encode(self, tokens: Sequence[str], langs: Sequence[str],
+               pieces: Callable[[str], list[int]] | None = None) -> Pieces:
+        """The pieces of ``tokens`` (with their per-token languages) under this tokenisation.
+
+        ``pieces`` replaces the tokenizer for one token in the ``per-token`` tokenisations.
+        """
         if self.tokenisation != "natural":
             ids, first = [], []
             for j, tok in enumerate(tokens):
-                pieces = self.token_pieces(tok)
-                ids += pieces
-                first += [j] * len(pieces)
+                own = self.token_pieces(tok, pieces)
+                ids += own
+                first += [j] * len(own)
             return Pieces(tuple(ids), tuple(first), tuple(first))
         return self._natural(tokens, langs)
 
