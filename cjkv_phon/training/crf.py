@@ -68,10 +68,13 @@ class CRF(nn.Module):
         if num_tags < 1:
             raise ValueError(f"num_tags must be >= 1, got {num_tags}")
         self.num_tags = num_tags
-        # Small uniform init as in pytorch-crf: starts near "no preference" without exact ties.
-        self.start = nn.Parameter(torch.empty(num_tags).uniform_(-0.1, 0.1))
-        self.end = nn.Parameter(torch.empty(num_tags).uniform_(-0.1, 0.1))
-        self.transitions = nn.Parameter(torch.empty(num_tags, num_tags).uniform_(-0.1, 0.1))
+        # Zero init (issue 20): exactly "no preference", so whatever the scores hold after training was
+        # learnt. pytorch-crf's uniform(-0.1, 0.1) start was larger than the <= 0.05 the transitions
+        # moved in a 150-step cpu-v2 run at head_lr: the decoder read mostly its random start. Ties
+        # are broken by the emissions; the constraints (below) are applied on top.
+        self.start = nn.Parameter(torch.zeros(num_tags))
+        self.end = nn.Parameter(torch.zeros(num_tags))
+        self.transitions = nn.Parameter(torch.zeros(num_tags, num_tags))
         allowed = torch.ones(num_tags, num_tags, dtype=torch.bool) if allowed is None else allowed
         allowed_start = (torch.ones(num_tags, dtype=torch.bool) if allowed_start is None
                          else allowed_start)
