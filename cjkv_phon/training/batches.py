@@ -1,6 +1,6 @@
 """Sentences -> model inputs: examples, subword encoding, long-sentence splitting and collation.
 
-Data flow: a parquet table (``cjkv_phon.data.build.load_split``) becomes a list of ``Example`` (one per
+Data flow: a parquet table (``cjkv_phon.data.release_reader.load_split``) becomes a list of ``Example`` (one per
 sentence: tokens, per-token phonemes and language ids, tags). A ``Collator`` turns a list of examples
 into a ``Batch`` of padded tensors. How tokens become subwords is the run's tokenisation
 (``subwords.py``, issue 20): ``natural`` (default) tokenises each sentence as its language writes it and
