@@ -1,14 +1,13 @@
 """Learning rates of the input-side additions (LE, PE) and of the CRF, chosen on SOURCE dev (issue 20, items 3, 6).
 
 A few short PhoneXL runs on PAN-X zh->vi (seed 1, cpu-v2's training settings, e5-small) that differ only
-in ``input_lr`` / ``crf_lr`` or in LE (``phonexl-no-le``: ``use_le=False``). After each run the best
-(source-dev-selected) weights are re-loaded and measured on the run's source dev sample:
+in ``input_lr`` / ``crf_lr`` or in LE (``phonexl-no-le``: ``use_le=False``). From each run's record
+and its best (source-dev-selected) weights, on the run's source dev sample:
 
 * Viterbi F1 (the run's decoder) and emission-argmax F1 (seqeval's default chunking of the argmax tags);
 * at gold chunk starts, the share where the emission argmax is ``B-X`` of the gold type ("does the
   emission layer rank B-X first?");
-* how far the CRF scores moved from their initialisation (max and mean |delta| over allowed
-  transitions, start and end);
+* how far the CRF scores moved from their (zero) initialisation (``results.json`` ``crf``);
 * the norm of LE[source] and LE[target] (LE[target] is trained only through L_XMLM).
 
 Only source dev decides; target F1 is in the runs' results.json and is not read here.
@@ -34,7 +33,8 @@ from cjkv_phon.atomic import atomic_path
 from cjkv_phon.training import trainer
 from cjkv_phon.training.batches import LANG_IDS
 from cjkv_phon.training.config import TrainConfig
-from cjkv_phon.training.metrics import evaluate_tags
+from cjkv_phon.training.evaluation import decode_tag_ids
+from cjkv_phon.training.run_data import load_run_data
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKBONE = Path.home() / ".cache" / "cjkv" / "backbones" / "multilingual-e5-small"
@@ -58,51 +58,25 @@ def config(variant: str, data: str, dictionaries: str, backbone: str) -> TrainCo
                        out_dir=str(ROOT / "runs" / "lr_choice" / variant), **train, **VARIANTS[variant]).resolved()
 
 
-@torch.no_grad()
-def measure(cfg: TrainConfig) -> dict:
-    """Rebuild the run's model, keep its initial CRF, load the best weights, measure on source dev."""
-    data, collator, system, backbone = trainer.build_run(cfg)
-    model = system.build_model(backbone)
-    trainer.trim_run_vocabulary(cfg, data, collator, system, model)
-    init = {k: v.detach().clone() for k, v in model.crf.named_parameters()}
-    trainer.load_best(Path(cfg.out_dir) / trainer.run_id(cfg.task, cfg.source_lang, cfg.target_lang,
-                                                          cfg.system, cfg.seed), model)
-    model.eval()
+def measure(cfg: TrainConfig, record: dict) -> dict:
+    """Source-dev figures of the selected weights from the run's record and best checkpoint."""
+    data = load_run_data(cfg, require_phonemes=True)
     dev = data.evals[("source", "dev")]
-    gold = [list(ex.tags) for ex in dev]
-    chunks = trainer.split_examples(dev, collator)
-    viterbi, argmax, starts, b_first = {}, {}, 0, 0
-    for k in range(0, len(chunks), 64):
-        part = chunks[k:k + 64]
-        batch = collator.collate(part)
-        emissions = model.emissions(model.word_vectors(model(batch), batch))      # [B, W, K]
-        for row, (ex, v) in enumerate(zip(part, model.crf.decode(emissions, batch.word_mask))):
-            n = len(ex.tokens)
-            top = emissions[row, :n].argmax(-1).tolist()
-            viterbi[(ex.id, ex.chunk)] = [collator.labels[t] for t in v]
-            argmax[(ex.id, ex.chunk)] = [collator.labels[t] for t in top]
-            for j, tag in enumerate(ex.tags):
-                if tag.startswith("B-"):
-                    starts += 1
-                    b_first += collator.labels[top[j]] == tag
-    def joined(preds):
-        return trainer.rejoin(chunks, [preds[(c.id, c.chunk)] for c in chunks])
-    vit, arg = joined(viterbi), joined(argmax)
-    labels = collator.labels
-    allowed = model.crf.allowed
-    delta = {k: (v - init[k]).abs() for k, v in model.crf.named_parameters()}
-    trans = model.crf.transitions
-    le = model.language_embeddings.weight
+    labels = record["decoders"]["labels"]
+    argmax = decode_tag_ids(record["decoders"]["tag_ids"]["source"]["dev"]["argmax"])
+    starts = [(tag, labels[a[j]]) for ex, a in zip(dev, argmax, strict=True)
+              for j, tag in enumerate(ex.tags) if tag.startswith("B-")]
+    run_dir = Path(cfg.out_dir) / record["run_id"]
+    state = torch.load(run_dir / "checkpoint" / "best_model.pt", map_location="cpu", weights_only=True)
+    le = state["language_embeddings.weight"]
     return {
-        "source_dev_viterbi_f1": evaluate_tags(gold, [vit[ex.id] for ex in dev], "panx")["f1"],
-        "source_dev_argmax_f1": evaluate_tags(gold, [arg[ex.id] for ex in dev], "panx")["f1"],
-        "gold_chunk_starts": starts, "emission_argmax_is_gold_B": round(b_first / max(starts, 1), 4),
-        "crf_max_abs_delta": {k: round(float(d.masked_select(allowed).max() if k == "transitions" else d.max()), 4)
-                              for k, d in delta.items()},
-        "crf_mean_abs_delta_allowed_transitions": round(float(delta["transitions"].masked_select(allowed).mean()), 4),
-        "crf_transitions": {f"{labels[i]}->{labels[j]}": round(float(trans[i, j]), 3)
-                            for i in range(len(labels)) for j in range(len(labels)) if allowed[i, j]},
+        "source_dev_viterbi_f1": record["metrics"]["source"]["dev"]["f1"],
+        "source_dev_argmax_f1": record["decoders"]["argmax_metrics"]["source"]["dev"]["f1"],
+        "gold_chunk_starts": len(starts),
+        "emission_argmax_is_gold_B": round(sum(g == a for g, a in starts) / max(len(starts), 1), 4),
+        "crf": record["crf"],
         "le_norm": {lang: round(float(le[LANG_IDS[lang]].norm()), 4) for lang in ("zh", "vi")},
+        "unknown_share": record.get("phoneme_vocabulary", {}).get("unknown_share"),
     }
 
 
@@ -122,7 +96,7 @@ def main() -> None:
         row = {"variant": variant, "overrides": VARIANTS[variant], "config_hash": record["config_hash"],
                "git_commit": record["git_commit"], "best_step": record["selection"]["best_step"],
                "history_source_dev_f1": [h["source_dev_f1"] for h in record["history"]],
-               **measure(cfg), "wall_s": round(time.perf_counter() - t0, 1)}
+               **measure(cfg, record), "wall_s": round(time.perf_counter() - t0, 1)}
         with atomic_path(OUT / f"{variant}.json") as tmp:
             Path(tmp).write_text(json.dumps(row, indent=2) + "\n", encoding="utf-8")
     print("| variant | source dev Viterbi F1 | argmax F1 | argmax=B at starts | CRF max |Δ| trans | LE zh / vi |")
@@ -130,7 +104,7 @@ def main() -> None:
     for path in sorted(OUT.glob("*.json")):
         r = json.loads(path.read_text(encoding="utf-8"))
         print(f"| {r['variant']} | {r['source_dev_viterbi_f1']:.2f} | {r['source_dev_argmax_f1']:.2f} | "
-              f"{r['emission_argmax_is_gold_B']:.3f} | {r['crf_max_abs_delta']['transitions']:.3f} | "
+              f"{r['emission_argmax_is_gold_B']:.3f} | {r['crf']['max_abs']['transitions']:.3f} | "
               f"{r['le_norm']['zh']:.3f} / {r['le_norm']['vi']:.3f} |")
 
 
