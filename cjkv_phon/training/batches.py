@@ -2,15 +2,16 @@
 
 Data flow: a parquet table (``cjkv_phon.data.release_reader.load_split``) becomes a list of ``Example`` (one per
 sentence: tokens, per-token phonemes and language ids, tags). A ``Collator`` turns a list of examples
-into a ``Batch`` of padded tensors. Every token is tokenised ON ITS OWN (the
-``is_split_into_words`` convention), so the subwords of token ``w`` are exactly the pieces of ``w`` and
-``word_index`` maps each subword back to its token for both tokenizer families (WordPiece ``##`` pieces,
-SentencePiece ``▁`` pieces, CJK characters). A token whose text tokenises to nothing (a stray control
-character) gets the ``unk`` piece, so every token owns at least one subword and pooling never divides
-by zero.
+into a ``Batch`` of padded tensors. How tokens become subwords is the run's tokenisation
+(``subwords.py``, issue 20): ``natural`` (default) tokenises each sentence as its language writes it and
+projects the pieces back onto the tokens, so a piece may cover several character tokens
+(``word_index`` .. ``word_last``); ``per-token`` tokenises every token ON ITS OWN (the
+``is_split_into_words`` convention, every run before issue 20). Both work for WordPiece (``##``) and
+SentencePiece (``▁``) tokenizers. A token whose text tokenises to nothing (a stray control character)
+gets the ``unk`` piece, so every token owns at least one subword and pooling never divides by zero.
 
 Sentences longer than ``max_subwords`` (specials included) are SPLIT at token boundaries into chunks
-that are encoded independently; ``rejoin`` puts the chunks' predictions back in sentence order. Only a
+that are encoded independently (a chunk is re-tokenised on its own); ``rejoin`` puts the chunks' predictions back in sentence order. Only a
 single token longer than the whole budget is cut (its first pieces are kept), which never happens on
 PAN-X/UDPOS with a 128 budget but keeps the code total.
 
@@ -34,6 +35,7 @@ import torch
 from cjkv_phon.dictionary.codeswitch import code_switch
 from cjkv_phon.errors import InputError
 from cjkv_phon.schema import LANGS
+from cjkv_phon.training.subwords import DEFAULT_TOKENISATION, Pieces, SubwordEncoder
 
 # Language-embedding ids: the XTREME codes in schema order (zh ja ko vi), fixed so a checkpoint's LE
 # rows mean the same language in every run.
@@ -67,7 +69,8 @@ class Example:
 class Batch:
     """Padded tensors for B examples; S subwords, W words, P phoneme pieces per word.
 
-    ``word_index[b, s]`` is the word that subword ``s`` belongs to, -1 for specials and padding.
+    ``word_index[b, s]`` is the (first) word that subword ``s`` belongs to, -1 for specials and padding;
+    ``word_last[b, s]`` the last word it covers (equal to ``word_index`` unless a piece is shared).
     ``phon_ids[b, w, :]`` are the phoneme pieces of word ``w`` (padded with 0, see ``phon_mask``).
     """
 
@@ -80,6 +83,7 @@ class Batch:
     lang_ids: torch.Tensor        # [B, W] long, LANG_IDS
     tags: torch.Tensor            # [B, W] long, IGNORE at padding (all IGNORE when unlabelled)
     examples: list[Example]       # the examples in batch order (ids, tokens, chunk numbers)
+    word_last: torch.Tensor | None = None   # [B, S] long, -1 off-word; None = word_index
 
     @property
     def num_words(self) -> int:
@@ -138,11 +142,13 @@ class Collator:
             syllable in IPA is ~6 pieces; the cap bounds ``P`` against pathological strings).
         phoneme_encoder: ``(transcription, language) -> ids`` for the phonemic input, e.g. a
             ``phoneme_symbols.SegmentEncoder``; None = the tokenizer's pieces of the transcription.
+        tokenisation: how orthographic tokens become subwords (``subwords.TOKENISATIONS``).
     """
 
     def __init__(self, tokenizer, labels: Sequence[str], max_subwords: int,
                  max_phoneme_pieces: int = 16,
-                 phoneme_encoder: Callable[[str, str], list[int]] | None = None) -> None:
+                 phoneme_encoder: Callable[[str, str], list[int]] | None = None,
+                 tokenisation: str = DEFAULT_TOKENISATION) -> None:
         self.tokenizer = tokenizer
         self.labels = tuple(labels)
         self.label_ids = {lab: i for i, lab in enumerate(self.labels)}
@@ -152,6 +158,7 @@ class Collator:
         self.pad_id = tokenizer.pad_token_id
         self.unk_id = tokenizer.unk_token_id
         self._cache: dict[str, list[int]] = {}
+        self.subwords = SubwordEncoder(tokenizer, tokenisation)
         self.phoneme_encoder = phoneme_encoder
         self.vocab = None            # a trim.VocabMap once the model's table is trimmed (use_vocab)
         self.unmapped = 0            # ids outside a trimmed vocabulary met so far (read as unk)
@@ -183,8 +190,21 @@ class Collator:
             self.unmapped += missing
         return rows
 
+    @property
+    def tokenisation(self) -> str:
+        """The run's tokenisation of orthographic tokens (``subwords.TOKENISATIONS``)."""
+        return self.subwords.tokenisation
+
+    def encode(self, ex: Example) -> Pieces:
+        """The orthographic subwords of one example (no specials), each with the tokens it covers.
+
+        ``per-token`` tokenisations go through ``pieces`` (which ``SamplingCollator`` overrides).
+        """
+        return self.subwords.encode(ex.tokens, ex.langs, pieces=self.pieces)
+
     def pieces(self, text: str) -> list[int]:
-        """Subword ids of one token (never empty: ``[unk]`` when the tokenizer yields nothing)."""
+        """Subword ids of one string tokenised alone (never empty: ``[unk]`` when the tokenizer yields
+        nothing): a transcription's pieces, or a token's under ``per-token``."""
         ids = self._cache.get(text)
         if ids is None:
             ids = self.tokenizer(text, add_special_tokens=False)["input_ids"] or [self.unk_id]
@@ -195,21 +215,23 @@ class Collator:
         """Pad ``examples`` (each within the subword budget, see ``split_examples``) into a Batch."""
         b = len(examples)
         seqs = [self._subwords(ex) for ex in examples]
-        s = max(len(ids) for ids, _ in seqs)
+        s = max(len(ids) for ids, *_ in seqs)
         w = max(len(ex.tokens) for ex in examples)
         phon = [[self.phoneme_ids(p, lang)[: self.max_phoneme_pieces] for p, lang in zip(ex.phonemes, ex.langs)]
                 for ex in examples]
         p = max(len(x) for sent in phon for x in sent)
         input_ids = torch.full((b, s), self.pad_id, dtype=torch.long)
         word_index = torch.full((b, s), -1, dtype=torch.long)
+        word_last = torch.full((b, s), -1, dtype=torch.long)
         phon_ids = torch.zeros((b, w, p), dtype=torch.long)
         phon_mask = torch.zeros((b, w, p), dtype=torch.bool)
         lang_ids = torch.zeros((b, w), dtype=torch.long)
         tags = torch.full((b, w), IGNORE, dtype=torch.long)
         word_mask = torch.zeros((b, w), dtype=torch.bool)
-        for i, (ex, (ids, widx)) in enumerate(zip(examples, seqs)):
+        for i, (ex, (ids, widx, wlast)) in enumerate(zip(examples, seqs)):
             input_ids[i, : len(ids)] = torch.tensor(ids)
             word_index[i, : len(widx)] = torch.tensor(widx)
+            word_last[i, : len(wlast)] = torch.tensor(wlast)
             n = len(ex.tokens)
             word_mask[i, :n] = True
             lang_ids[i, :n] = torch.tensor([LANG_IDS[lang] for lang in ex.langs])
@@ -222,8 +244,9 @@ class Collator:
         # phoneme ids are E_word rows (remapped when trimmed) unless they index PE's own table
         if getattr(self.phoneme_encoder, "word_rows", True):
             phon_ids = self.model_ids(phon_ids)
+        shared = bool((word_last != word_index).any())
         return Batch(self.model_ids(input_ids), attention_mask.long(), word_index, word_mask,
-                     phon_ids, phon_mask, lang_ids, tags, list(examples))
+                     phon_ids, phon_mask, lang_ids, tags, list(examples), word_last if shared else None)
 
     def _label_id(self, tag: str, ex: Example) -> int:
         if tag not in self.label_ids:
@@ -231,18 +254,21 @@ class Collator:
                              value=tag)
         return self.label_ids[tag]
 
-    def _subwords(self, ex: Example) -> tuple[list[int], list[int]]:
-        """``([cls] + pieces + [sep], word index per subword)``; one token's pieces are capped."""
+    def _subwords(self, ex: Example) -> tuple[list[int], list[int], list[int]]:
+        """``([cls] + pieces + [sep], first word per subword, last word per subword)``.
+
+        A chunk of one token longer than the budget keeps its first pieces (never happens on
+        PAN-X/UDPOS with a 128 budget, but keeps collation total).
+        """
         budget = self.max_subwords - 2
-        ids, widx = [self.cls_id], [-1]
-        for j, tok in enumerate(ex.tokens):
-            pieces = self.pieces(tok)[:budget]
-            ids += pieces
-            widx += [j] * len(pieces)
-        if len(ids) - 1 > budget:
-            raise ValueError(f"example {ex.id!r} chunk {ex.chunk} has {len(ids) - 1} subwords, over "
+        enc = self.encode(ex)
+        ids, first, last = list(enc.ids), list(enc.first), list(enc.last)
+        if len(ids) > budget and len(ex.tokens) == 1:
+            ids, first, last = ids[:budget], first[:budget], last[:budget]
+        if len(ids) > budget:
+            raise ValueError(f"example {ex.id!r} chunk {ex.chunk} has {len(ids)} subwords, over "
                              f"the budget {budget}: split it with split_examples first")
-        return ids + [self.sep_id], widx + [-1]
+        return [self.cls_id, *ids, self.sep_id], [-1, *first, -1], [-1, *last, -1]
 
 
 def _special_ids(tokenizer) -> tuple[int, int]:
@@ -257,20 +283,29 @@ def _special_ids(tokenizer) -> tuple[int, int]:
 def split_example(ex: Example, collator: Collator) -> list[Example]:
     """Split one example at token boundaries so each chunk fits ``max_subwords`` (specials included).
 
+    Greedy on the pieces that start at each token; a chunk is then re-tokenised on its own (under
+    ``natural`` its pieces at the cut can differ) and given back tokens from its end until it fits.
+
     Example:
         With a budget of 6 subwords (4 after [CLS]/[SEP]) and tokens of 2, 2, 1, 3 pieces, the chunks
         are tokens [0, 1], [2, 3] (4 and 4 pieces).
     """
     budget = collator.max_subwords - 2
+    whole = collator.encode(ex)
+    if len(whole) <= budget:
+        return [ex]
+    counts = [min(c, budget) for c in whole.per_token(len(ex.tokens))]
     chunks: list[Example] = []
-    start, used = 0, 0
-    for j, tok in enumerate(ex.tokens):
-        n = min(len(collator.pieces(tok)), budget)
-        if used + n > budget and j > start:
-            chunks.append(_slice(ex, start, j, len(chunks)))
-            start, used = j, 0
-        used += n
-    chunks.append(_slice(ex, start, len(ex.tokens), len(chunks)))
+    start = 0
+    while start < len(ex.tokens):
+        end, used = start + 1, counts[start]
+        while end < len(ex.tokens) and used + counts[end] <= budget:
+            used += counts[end]
+            end += 1
+        while end > start + 1 and len(collator.encode(_slice(ex, start, end, 0))) > budget:
+            end -= 1
+        chunks.append(_slice(ex, start, end, len(chunks)))
+        start = end
     return chunks
 
 

@@ -67,8 +67,7 @@ def eval_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
 
 def subword_length(collator, ex) -> int:
     """The subwords ``collator`` gives example ``ex`` (specials included): its padded dimension."""
-    budget = collator.max_subwords - 2
-    return 2 + sum(min(len(collator.pieces(tok)), budget) for tok in ex.tokens)
+    return 2 + min(len(collator.encode(ex)), collator.max_subwords - 2)
 
 
 def padding_stats(attention_mask) -> tuple[int, int]:

@@ -16,6 +16,7 @@ import yaml
 
 from cjkv_phon.schema import LANGS, TASKS
 from cjkv_phon.training.precision import PRECISIONS, resolve_precision, run_device
+from cjkv_phon.training.subwords import check_tokenisation
 
 PHONEMES = ("ipa", "romanized")
 # How the phonemic embedding (PE) is computed (model.py, training/phonemic_embedding.py; issue 14):
@@ -78,9 +79,12 @@ class TrainConfig:
     task_loss_norm: str = "token"      # CRF loss per token (Table 5's scale) | sentence (before issue 13)
     phoneme_units: str = "pieces"      # PE symbols: tokenizer pieces | segments (panphon, unified tones)
     pe_design: str = "auto"            # auto (the system's default) | shared | table | segments | features
+    tokenisation: str = "natural"      # subwords of the tokens: natural | per-token | per-token-no-bare (subwords.py)
     # optimisation
     lr: float = 2e-5
-    head_lr: float | None = None       # lr of the layers added on the backbone (head, CRF, LE); None = lr
+    head_lr: float | None = None       # lr of the layers added on the backbone (classifier, MLM head); None = lr
+    input_lr: float | None = None      # lr of the input-side additions (LE, PE's own table, PE gate); None = head_lr
+    crf_lr: float | None = None        # lr of the CRF start/end/transition scores; None = head_lr
     epochs: int = 3
     batch_size: int = 32
     grad_accum: int = 1
@@ -127,6 +131,7 @@ class TrainConfig:
             raise ValueError(f"unknown task_loss_norm {self.task_loss_norm!r}; valid: token, sentence")
         if self.phoneme_units not in ("pieces", "segments"):
             raise ValueError(f"unknown phoneme_units {self.phoneme_units!r}; valid: pieces, segments")
+        check_tokenisation(self.tokenisation)
         if self.pe_design not in ("auto", *PE_DESIGNS):
             raise ValueError(f"unknown pe_design {self.pe_design!r}; valid: auto, {', '.join(PE_DESIGNS)}")
         if self.pe_design in ("segments", "features") and self.phonemes != "ipa":
@@ -157,8 +162,10 @@ class TrainConfig:
         if self.eval_every < 0 or self.patience < 1:
             raise ValueError(f"eval_every must be >= 0 and patience >= 1, got eval_every="
                              f"{self.eval_every}, patience={self.patience}")
-        if self.head_lr is not None and self.head_lr <= 0:
-            raise ValueError(f"head_lr must be > 0 or None, got {self.head_lr}")
+        for name in ("head_lr", "input_lr", "crf_lr"):
+            v = getattr(self, name)
+            if v is not None and v <= 0:
+                raise ValueError(f"{name} must be > 0 or None, got {v}")
         if self.length_bucket < 1 or self.eval_batch_size < 1:
             raise ValueError(f"length_bucket and eval_batch_size must be >= 1, got {self.length_bucket}, "
                              f"{self.eval_batch_size}")

@@ -88,9 +88,11 @@ def selection_record(cfg: TrainConfig, state: TrainState, steps_per_epoch: int,
             "best_step": best["step"] if best else None}
 
 
-def predict_tags(model: PhoneXLModel, collator: Collator, examples: Sequence[Example], batch_size: int,
-                 accelerator: Accelerator | None = None, precision: str = "fp32") -> list[list[str]]:
-    """Tag strings for each example: long sentences are split, predicted, and re-joined.
+def decode_ids(model: PhoneXLModel, collator: Collator, examples: Sequence[Example], batch_size: int,
+               accelerator: Accelerator | None = None,
+               precision: str = "fp32") -> list[tuple[list[int], list[int]]]:
+    """Per example, ``(decoded tag ids, emission-argmax tag ids)``: long sentences are split, predicted,
+    and re-joined. "Decoded" is the model's decoder (constrained Viterbi with a CRF, argmax without).
 
     Chunks are batched in order of subword length (each batch padded only to its own longest,
     ``bucketing.eval_batches``) under ``torch.inference_mode`` and the run's resolved ``precision``
@@ -98,21 +100,46 @@ def predict_tags(model: PhoneXLModel, collator: Collator, examples: Sequence[Exa
     """
     device = accelerator.device if accelerator is not None else next(model.parameters()).device
     chunks = split_examples(examples, collator)
-    preds: list[list[str] | None] = [None] * len(chunks)
+    preds: list[list[int] | None] = [None] * len(chunks)
+    tops: list[list[int] | None] = [None] * len(chunks)
     was_training = model.training
     model.eval()
     with torch.inference_mode():
         for idx in eval_batches([subword_length(collator, c) for c in chunks], batch_size):
             batch = collator.collate([chunks[k] for k in idx]).to(device)
             with autocast(precision, device):
-                ids = model.predict(batch)
-            for k, row in zip(idx, ids):
-                preds[k] = [collator.labels[t] for t in row]
+                emissions = model.emissions(model.word_vectors(model(batch), batch))     # [B, W, K]
+            emissions = emissions.float()           # Viterbi and argmax in fp32 (an fp32 island)
+            ids = model.decode(emissions, batch.word_mask)
+            top = emissions.argmax(-1).tolist()
+            for k, row, best in zip(idx, ids, top):
+                preds[k], tops[k] = row, best[: len(row)]
     model.train(was_training)
     if any(p is None for p in preds):
         raise RuntimeError(f"{sum(p is None for p in preds)} of {len(chunks)} chunks got no prediction")
-    joined = rejoin(chunks, preds)
-    return [joined[ex.id] for ex in examples]
+    decoded, argmax = rejoin(chunks, preds), rejoin(chunks, tops)
+    return [(decoded[ex.id], argmax[ex.id]) for ex in examples]
+
+
+def predict_tags(model: PhoneXLModel, collator: Collator, examples: Sequence[Example], batch_size: int,
+                 accelerator: Accelerator | None = None, precision: str = "fp32") -> list[list[str]]:
+    """Tag strings of the model's decoder for each example (``decode_ids``)."""
+    return [[collator.labels[t] for t in decoded]
+            for decoded, _ in decode_ids(model, collator, examples, batch_size, accelerator, precision)]
+
+
+def encode_tag_ids(rows: Sequence[Sequence[int]]) -> str:
+    """Tag ids of many sentences in one compact string: ids comma-separated, sentences space-separated.
+
+    Example: ``[[0, 0, 5, 6], [1]]`` -> ``"0,0,5,6 1"`` (the record is pretty-printed one value per
+    line, so a list of lists would take one line per token).
+    """
+    return " ".join(",".join(str(t) for t in row) for row in rows)
+
+
+def decode_tag_ids(text: str) -> list[list[int]]:
+    """Inverse of ``encode_tag_ids``."""
+    return [[int(t) for t in sent.split(",")] for sent in text.split(" ")] if text else []
 
 
 def evaluate_and_select(cfg: TrainConfig, model: PhoneXLModel, data: RunData, predict, state: TrainState,
@@ -132,21 +159,42 @@ def evaluate_and_select(cfg: TrainConfig, model: PhoneXLModel, data: RunData, pr
              state.best_f1, state.bad_evals)
 
 
-def evaluate_all(cfg: TrainConfig, data: RunData, predict, run_dir: Path,
-                 accelerator: Accelerator) -> tuple[dict[str, dict[str, dict[str, float]]], int, dict]:
-    """Metrics on source/target dev/test (and predictions saved); returns (metrics, sentences,
-    per-sentence chunk counts in their compact JSON form, ``sentence_scores.encode``)."""
+def evaluate_all(cfg: TrainConfig, data: RunData, decode, run_dir: Path, accelerator: Accelerator,
+                 labels: Sequence[str]) -> tuple[dict, int, dict, dict]:
+    """Metrics on source/target dev/test (and predictions saved).
+
+    Args:
+        decode: ``examples -> [(decoded ids, argmax ids)]`` (``decode_ids`` on the run's model).
+        labels: tag names in id order.
+
+    Returns:
+        ``(metrics, sentences, counts, decoders)``: the decoder's metrics (Viterbi with a CRF: the primary
+        figures), the number of sentences scored, per-sentence chunk counts (``sentence_scores.encode``),
+        and ``{"argmax_metrics": ..., "tag_ids": ...}``: the emission-argmax metrics (seqeval's default
+        chunking, issue 20) and each sentence's decoded and argmax tag ids (``encode_tag_ids``, in the
+        order of ``counts``' ids; no text) so decoders and per-label errors can be studied without
+        retraining.
+    """
     metrics: dict[str, dict[str, dict[str, float]]] = {"source": {}, "target": {}}
     counts: dict[str, dict[str, dict[str, str]]] = {"source": {}, "target": {}}
+    argmax_metrics: dict[str, dict[str, dict[str, float]]] = {"source": {}, "target": {}}
+    tag_ids: dict[str, dict[str, dict[str, str]]] = {"source": {}, "target": {}}
     n = 0
     for side, split in [*EVAL_SETS, *extra_sets(data)]:
         examples = data.evals[(side, split)]
-        pred = predict(examples)
+        both = decode(examples)
+        pred = [[labels[t] for t in decoded] for decoded, _ in both]
+        top = [[labels[t] for t in best] for _, best in both]
         gold = [list(ex.tags) for ex in examples]
         metrics[side][split] = evaluate_tags(gold, pred, cfg.task)
+        argmax_metrics[side][split] = evaluate_tags(gold, top, cfg.task)
         counts[side][split] = encode_counts(sentence_counts([ex.id for ex in examples], gold, pred, cfg.task))
+        tag_ids[side][split] = {"decoded": encode_tag_ids([d for d, _ in both]),
+                                "argmax": encode_tag_ids([a for _, a in both])}
         n += len(examples)
         if cfg.save_predictions and accelerator.is_main_process:
             write_predictions(run_dir / "predictions" / f"{side}-{split}.jsonl", [ex.id for ex in examples],
                               [ex.tokens for ex in examples], gold, pred)
-    return metrics, n, counts
+    decoders = {"decoder": "viterbi" if cfg.use_crf else "argmax", "labels": list(labels),
+                "argmax_metrics": argmax_metrics, "tag_ids": tag_ids}
+    return metrics, n, counts, decoders

@@ -33,8 +33,9 @@ Input representation of subword s of token w (the paper's Fig. 1):
 Task head: mean pooling of each token's output subwords (``pooling.mean_pool``) -> dropout -> linear
 emissions [B, W, K] -> CRF (log-likelihood for training, Viterbi for decoding); ``use_crf=False`` gives a
 softmax with cross-entropy. Mean rather than first-subword pooling because SentencePiece tokenizers
-often split a CJK character into a bare ``▁`` piece plus the character: the first subword of such a
-token carries no information about it.
+split a CJK character tokenised alone into a bare ``▁`` piece plus the character (the ``per-token``
+tokenisation): the first subword of such a token carries no information about it. A piece shared by
+several tokens (``natural`` tokenisation, ``batch.word_last``) enters each of their means.
 
 MLM head (L_MLM / L_XMLM): dense -> gelu -> LayerNorm -> decoder tied to E_word (+ own bias), applied
 ONLY at the N masked positions, so the V-sized softmax costs N x V instead of B x S x V; optionally
@@ -210,7 +211,7 @@ class PhoneXLModel(nn.Module):
     def orthographic_embedding(self, batch: Batch) -> torch.Tensor:
         """Mean word embedding of each token's orthographic subwords, [B, W, H] (L_align's other side)."""
         emb = self.word_embeddings(batch.input_ids)                         # [B, S, H]
-        return mean_pool(emb, batch.word_index, batch.num_words)[0]         # [B, W, H]
+        return mean_pool(emb, batch.word_index, batch.num_words, batch.word_last)[0]   # [B, W, H]
 
     def input_embeddings(self, batch: Batch, input_ids: torch.Tensor | None = None) -> torch.Tensor:
         """E_word + PE + LE per subword, [B, S, H], before position/segment embeddings.
@@ -224,10 +225,10 @@ class PhoneXLModel(nn.Module):
             pe = self.phonemic_embedding(batch)                              # [B, W, H]
             if self.pe_gate is not None:
                 pe = self.pe_gate.to(pe.dtype) * pe
-            x = x + broadcast_to_subwords(pe, batch.word_index)
+            x = x + broadcast_to_subwords(pe, batch.word_index, batch.word_last)
         if self.settings.use_le:
             le = self.language_embeddings(batch.lang_ids)                    # [B, W, H]
-            x = x + broadcast_to_subwords(le, batch.word_index)
+            x = x + broadcast_to_subwords(le, batch.word_index, batch.word_last)
         return x
 
     def embed(self, batch: Batch, input_ids: torch.Tensor | None = None) -> torch.Tensor:
@@ -257,7 +258,7 @@ class PhoneXLModel(nn.Module):
     # ---- task head ---------------------------------------------------------------------------------
     def word_vectors(self, hidden: torch.Tensor, batch: Batch) -> torch.Tensor:
         """Mean-pool subword states [B, S, H] to token states [B, W, H]."""
-        return mean_pool(hidden, batch.word_index, batch.num_words)[0]
+        return mean_pool(hidden, batch.word_index, batch.num_words, batch.word_last)[0]
 
     def emissions(self, word_vectors: torch.Tensor) -> torch.Tensor:
         """Tag scores [B, W, K] from token states [B, W, H]."""

@@ -262,3 +262,26 @@ def pe_record(design: str, model: nn.Module) -> dict[str, Any]:
     return {"pe_design": design, "pe_symbols": "tokenizer pieces" if design == "table" else "phoneme segments",
             "pe_table_rows": table.num_rows,
             "pe_parameters": sum(p.numel() for p in table.parameters()), "pe_init_std": PE_INIT_STD}
+
+
+def unknown_share(collator, examples) -> dict[str, Any]:
+    """How many of the PE pieces of ``examples`` fall on the unknown symbol (issue 20, item 2).
+
+    The unknown id is row 0 of an own PE table (``SymbolEncoder``), the segment encoder's ``unk_id``, or
+    the tokenizer's unk id when PE reads E_word rows; pieces are capped per token as in collation.
+
+    Returns:
+        ``{"pieces": n, "unknown": k, "share": k / n}`` (share None without pieces).
+    """
+    encoder = collator.phoneme_encoder
+    if isinstance(encoder, SymbolEncoder):
+        unk = UNKNOWN_ROW
+    else:
+        unk = getattr(encoder, "unk_id", collator.unk_id)
+    pieces = unknown = 0
+    for ex in examples:
+        for text, lang in zip(ex.phonemes, ex.langs):
+            ids = collator.phoneme_ids(text, lang)[: collator.max_phoneme_pieces]
+            pieces += len(ids)
+            unknown += sum(i == unk for i in ids)
+    return {"pieces": pieces, "unknown": unknown, "share": round(unknown / pieces, 5) if pieces else None}

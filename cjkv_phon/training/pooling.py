@@ -6,6 +6,11 @@ token by token; the phonemic embedding of a token is then added to every one of 
 ``word_index[b, s]`` is the position of the word that subword ``s`` belongs to, or -1 for special
 tokens and padding. Every function here is vectorised over the batch (scatter/gather, no Python loop)
 and keeps to the input tensors' device.
+
+A subword may cover SEVERAL consecutive words (``subwords.py``, the ``natural`` tokenisation: the piece
+``日本語`` covers three character tokens). ``word_last[b, s]`` is then the last word it covers
+(``word_index`` the first); every covered word owns it: it enters each of their means, and a word vector
+broadcast to it is the mean over its words. ``word_last=None`` means every subword covers one word.
 """
 
 from __future__ import annotations
@@ -46,19 +51,56 @@ def _flat_targets(hidden: torch.Tensor, word_index: torch.Tensor, num_words: int
     return slot.reshape(-1)
 
 
-def mean_pool(hidden: torch.Tensor, word_index: torch.Tensor,
-              num_words: int) -> tuple[torch.Tensor, torch.Tensor]:
+def covered_words(word_index: torch.Tensor, word_last: torch.Tensor | None = None) -> torch.Tensor:
+    """``[B, S, K]`` the words each subword covers (``word_index`` .. ``word_last``), -1 padded.
+
+    K is the widest span in the batch (1 when ``word_last`` is None or every subword covers one word).
+    """
+    if word_last is None:
+        return word_index.unsqueeze(-1)
+    if word_last.shape != word_index.shape:
+        raise ValueError(f"word_last {tuple(word_last.shape)} must match word_index {tuple(word_index.shape)}")
+    width = max(int((word_last - word_index).max()) + 1, 1) if word_index.numel() else 1
+    idx = word_index.unsqueeze(-1) + torch.arange(width, device=word_index.device)      # [B, S, K]
+    valid = (word_index.unsqueeze(-1) >= 0) & (idx <= word_last.unsqueeze(-1))
+    return torch.where(valid, idx, torch.full_like(idx, -1))
+
+
+def _spread(hidden: torch.Tensor, word_index: torch.Tensor,
+            word_last: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(hidden [B, S*K, D], word index [B, S*K]): a subword covering k words appears once per word."""
+    idx = covered_words(word_index, word_last)                                           # [B, S, K]
+    if idx.shape[-1] == 1:
+        return hidden, idx.squeeze(-1)
+    batch, seq, dim = hidden.shape
+    spread = hidden.unsqueeze(2).expand(batch, seq, idx.shape[-1], dim).reshape(batch, -1, dim)
+    return spread, idx.reshape(batch, -1)
+
+
+def words_hit(flags: torch.Tensor, word_index: torch.Tensor,
+              word_last: torch.Tensor | None = None) -> torch.Tensor:
+    """``[B, S]`` bool: does subword s cover any word whose ``flags[b, w]`` is set (e.g. masked words)?"""
+    idx = covered_words(word_index, word_last)                                           # [B, S, K]
+    hit = flags.gather(1, idx.clamp(min=0).reshape(idx.shape[0], -1)).reshape(idx.shape)
+    return (hit & (idx >= 0)).any(-1)
+
+
+def mean_pool(hidden: torch.Tensor, word_index: torch.Tensor, num_words: int,
+              word_last: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Average the subword vectors of each word.
 
     Args:
         hidden: ``[B, S, D]`` subword vectors.
         word_index: ``[B, S]`` long, word position per subword, -1 for specials/padding.
         num_words: W, the number of word slots in the output.
+        word_last: ``[B, S]`` the last word each subword covers; None = ``word_index``.
 
     Returns:
         ``(pooled [B, W, D] in hidden's dtype, word_mask [B, W] bool)``; words with no subword (padding,
         or a word the tokenizer dropped) get a zero vector and ``False``.
     """
+    _check_index(word_index, num_words, hidden)
+    hidden, word_index = _spread(hidden, word_index, word_last)
     batch, _, dim = hidden.shape
     slot = _flat_targets(hidden, word_index, num_words)
     # Accumulate in float32: summing many bf16 vectors in bf16 loses most of their precision.
@@ -71,18 +113,21 @@ def mean_pool(hidden: torch.Tensor, word_index: torch.Tensor,
     return pooled.reshape(batch, num_words, dim).to(hidden.dtype), (counts > 0).reshape(batch, num_words)
 
 
-def first_pool(hidden: torch.Tensor, word_index: torch.Tensor,
-               num_words: int) -> tuple[torch.Tensor, torch.Tensor]:
+def first_pool(hidden: torch.Tensor, word_index: torch.Tensor, num_words: int,
+               word_last: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """The vector of each word's first subword (the usual token-classification choice).
 
     Args:
         hidden: ``[B, S, D]``.
         word_index: ``[B, S]`` long, -1 for specials/padding.
         num_words: W.
+        word_last: ``[B, S]`` the last word each subword covers; None = ``word_index``.
 
     Returns:
         ``(pooled [B, W, D], word_mask [B, W] bool)``; zeros where a word has no subword.
     """
+    _check_index(word_index, num_words, hidden)
+    hidden, word_index = _spread(hidden, word_index, word_last)
     batch, seq, dim = hidden.shape
     slot = _flat_targets(hidden, word_index, num_words)
     position = torch.arange(seq, device=hidden.device).expand(batch, seq).reshape(-1)
@@ -96,14 +141,17 @@ def first_pool(hidden: torch.Tensor, word_index: torch.Tensor,
     return picked.reshape(batch, num_words, dim), word_mask.reshape(batch, num_words)
 
 
-def broadcast_to_subwords(word_vectors: torch.Tensor, word_index: torch.Tensor) -> torch.Tensor:
-    """Copy each word's vector onto all of its subwords (zeros at -1 positions).
+def broadcast_to_subwords(word_vectors: torch.Tensor, word_index: torch.Tensor,
+                          word_last: torch.Tensor | None = None) -> torch.Tensor:
+    """Copy each word's vector onto all of its subwords (zeros at -1 positions); a subword covering
+    several words gets the mean of their vectors.
 
     Used to add a token's phonemic embedding to every subword of that token.
 
     Args:
         word_vectors: ``[B, W, D]``.
         word_index: ``[B, S]`` long, -1 for specials/padding.
+        word_last: ``[B, S]`` the last word each subword covers; None = ``word_index``.
 
     Returns:
         ``[B, S, D]`` in word_vectors' dtype.
@@ -112,7 +160,12 @@ def broadcast_to_subwords(word_vectors: torch.Tensor, word_index: torch.Tensor) 
     batch, num_words, dim = word_vectors.shape
     if num_words == 0:                          # nothing to gather from: every subword gets zeros
         return word_vectors.new_zeros(batch, word_index.shape[1], dim)
-    valid = (word_index >= 0).unsqueeze(-1)                                     # [B, S, 1]
-    index = word_index.clamp(min=0).unsqueeze(-1).expand(-1, -1, dim)           # [B, S, D]
-    gathered = word_vectors.gather(1, index)
-    return torch.where(valid, gathered, torch.zeros_like(gathered))
+    idx = covered_words(word_index, word_last)                                  # [B, S, K]
+    seq, width = idx.shape[1], idx.shape[2]
+    valid = (idx >= 0).unsqueeze(-1)                                            # [B, S, K, 1]
+    index = idx.clamp(min=0).reshape(batch, seq * width, 1).expand(-1, -1, dim)  # [B, S*K, D]
+    gathered = word_vectors.gather(1, index).reshape(batch, seq, width, dim)
+    gathered = torch.where(valid, gathered, torch.zeros_like(gathered))
+    if width == 1:
+        return gathered.squeeze(2)
+    return gathered.sum(2) / valid.sum(2).clamp(min=1).to(gathered.dtype)

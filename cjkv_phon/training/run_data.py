@@ -113,6 +113,7 @@ def load_dictionary(cfg: TrainConfig):
 
 
 def symbol_sources(cfg: TrainConfig) -> list[str]:
-    """The splits the run's phoneme symbols were chosen from (``vocab_sources``), for results.json."""
-    target_train = Path(cfg.data_dir) / cfg.task / cfg.target_lang / "train.parquet"
-    return ["source-train", "source-dev"] + (["target-train (unlabelled)"] if target_train.is_file() else [])
+    """The texts the run's phoneme symbols were chosen from (``vocab_sources``), for results.json."""
+    from cjkv_phon.training.vocab_sources import target_text_sources
+    return ["source-train", "source-dev"] + [name for name, _, _ in target_text_sources(
+        cfg.data_dir, cfg.target_lang, cfg.phonemes, cfg.source_lang, cfg.dictionary_dir)]

@@ -57,8 +57,9 @@ from cjkv_phon.training.batches import Collator, Example, split_examples
 from cjkv_phon.training.bucketing import epoch_batches, padding_stats, subword_length
 from cjkv_phon.training.checkpoints import load_best, load_checkpoint, save_checkpoint
 from cjkv_phon.training.config import TrainConfig
-from cjkv_phon.training.evaluation import (EVAL_SETS, evaluate_all, evaluate_and_select, extra_tests_record,
-                                          predict_tags, selection_record)
+from cjkv_phon.training.crf import crf_record
+from cjkv_phon.training.evaluation import (EVAL_SETS, decode_ids, evaluate_all, evaluate_and_select,
+                                          extra_tests_record, predict_tags, selection_record)
 from cjkv_phon.training.model import PhoneXLModel
 from cjkv_phon.training.optimizer import make_optimizer
 from cjkv_phon.training.results import LOSS_NORMALISATION, build_record, write_results
@@ -66,7 +67,7 @@ from cjkv_phon.training.run_data import RunData, load_dictionary, load_run_data,
 from cjkv_phon.training.system import Stage, System
 from cjkv_phon.training.systems import SYSTEMS  # importing the package registers every system
 from cjkv_phon.training.phoneme_symbols import SegmentEncoder, segment_inventory
-from cjkv_phon.training.phonemic_embedding import build_encoder, pe_record
+from cjkv_phon.training.phonemic_embedding import build_encoder, pe_record, unknown_share
 from cjkv_phon.training.precision import autocast, precision_record
 from cjkv_phon.training.trim import trim_run_vocabulary
 from cjkv_phon.training.vocab import extend_vocab, phoneme_symbols
@@ -180,7 +181,10 @@ def train(cfg: TrainConfig, deadline: float | None = None) -> dict[str, Any]:
     # ---- final evaluation of the best model ------------------------------------------------------
     load_best(run_dir, model)
     t_eval = time.perf_counter()
-    metrics, n_eval, counts = evaluate_all(cfg, data, predict, run_dir, accelerator)
+    def decode(examples: Sequence[Example]) -> list[tuple[list[int], list[int]]]:
+        return decode_ids(model, collator, examples, cfg.eval_batch_size, accelerator, cfg.precision)
+
+    metrics, n_eval, counts, decoders = evaluate_all(cfg, data, decode, run_dir, accelerator, collator.labels)
     eval_s = time.perf_counter() - t_eval
     timings = {"train_s": round(train_s, 3), "eval_s": round(eval_s, 3), "steps": step,
                "train_sentences_per_s": round(sentences_seen / max(train_s, 1e-9), 2),
@@ -190,6 +194,10 @@ def train(cfg: TrainConfig, deadline: float | None = None) -> dict[str, Any]:
     record["sentence_counts"] = counts
     if cfg.extra_target_tests:
         record["extra_target_tests"] = extra_tests_record(cfg, data)
+    record["decoders"] = decoders
+    record["tokenisation"] = collator.tokenisation
+    if model.crf is not None:
+        record["crf"] = crf_record(model.crf, collator.labels)
     record["history"] = state.history
     record["loss_curve"] = state.losses
     record["precision"] = precision_record(cfg.precision, accelerator.device)
@@ -197,7 +205,9 @@ def train(cfg: TrainConfig, deadline: float | None = None) -> dict[str, Any]:
     record["loss_normalisation"] = LOSS_NORMALISATION[cfg.task_loss_norm if cfg.use_crf else "ce"]
     if system.uses_phonemes and cfg.use_pe:
         record["phoneme_vocabulary"] = {"units": cfg.phoneme_units, "extend_vocab": cfg.extend_vocab,
-                                        "symbols_from": symbol_sources(cfg), **pe_record(cfg.pe_design, model)}
+                                        "symbols_from": symbol_sources(cfg), **pe_record(cfg.pe_design, model),
+                                        "unknown_share": {f"{side}-{split}": unknown_share(collator, exs)
+                                                          for (side, split), exs in data.evals.items()}}
     record["vocabulary"] = vocabulary
     if deadline is not None:
         record["time_budget"] = {"deadline_reached": out_of_time, "steps": step, "planned_steps": total_steps,
@@ -221,7 +231,8 @@ def build_run(cfg: TrainConfig) -> tuple[RunData, Collator, System, torch.nn.Mod
     if system_cls.uses_phonemes and cfg.use_pe:
         # Symbols come only from what a zero-shot run may see, never from a test split (vocab_sources).
         seen, _ = zero_shot_transcriptions(cfg.data_dir, cfg.task, cfg.target_lang, cfg.phonemes,
-                                           data.train, data.evals[("source", "dev")])
+                                           data.train, data.evals[("source", "dev")],
+                                           source_lang=cfg.source_lang, dictionary_dir=cfg.dictionary_dir)
         if cfg.pe_design != "shared":        # PE's own table (phonemic_embedding.py)
             if cfg.pe_design == "table" and cfg.extend_vocab:
                 extend_vocab(backbone.tokenizer, backbone.model, phoneme_symbols(p for p, _ in seen), seed=cfg.seed)
@@ -231,7 +242,8 @@ def build_run(cfg: TrainConfig) -> tuple[RunData, Collator, System, torch.nn.Mod
                                            seed=cfg.seed, extend=cfg.extend_vocab)
         elif cfg.extend_vocab:
             extend_vocab(backbone.tokenizer, backbone.model, phoneme_symbols(p for p, _ in seen), seed=cfg.seed)
-    collator = Collator(backbone.tokenizer, LABELS[cfg.task], cfg.max_subwords, phoneme_encoder=encoder)
+    collator = Collator(backbone.tokenizer, LABELS[cfg.task], cfg.max_subwords, phoneme_encoder=encoder,
+                        tokenisation=cfg.tokenisation)
     dictionary = load_dictionary(cfg) if system_cls.needs_dictionary(cfg) else None
     return data, collator, system_cls(cfg, collator, dictionary), backbone.model
 

@@ -18,6 +18,9 @@ both languages of the task (not only the subsample the run evaluates, so a trimm
 the full dev/test files exactly), their transcriptions (collated even when PE is off), every side of every entry of the
 pivot dictionary when one is loaded (code-switching and dict-MT insert only those), the tokenizer's
 special tokens, and what the system adds (``System.extra_subword_ids``: xTune's sampled segmentations).
+Under the ``natural`` tokenisation (``subwords.py``) a sentence's pieces depend on its neighbours, so the
+pieces of whole sentences, of their chunks and of the stretches code-switching can leave are added
+(``natural_ids``).
 A test set chooses nothing here: keeping its rows is what makes the trimmed model compute exactly what
 the full one computes on it; no row is trained differently (an unused row never gets a gradient).
 
@@ -133,7 +136,7 @@ def run_subword_ids(cfg, data, collator, system, with_phonemes: bool) -> set[int
     Args:
         cfg: the resolved ``TrainConfig`` (task, languages, data folder, phoneme column).
         data: the run's ``RunData`` (its sentences are included even if they are not in ``data_dir``).
-        collator: the run's collator (its ``pieces`` is what collation uses).
+        collator: the run's collator (its ``pieces`` and ``encode`` are what collation uses).
         system: the run's ``System`` (its dictionary and ``extra_subword_ids``).
         with_phonemes: include the transcriptions (the model reads them when PE is on).
     """
@@ -141,8 +144,10 @@ def run_subword_ids(cfg, data, collator, system, with_phonemes: bool) -> set[int
     from cjkv_phon.schema import SPLITS
 
     texts: set[str] = set()
+    sentences: list[tuple[tuple[str, ...], tuple[str, ...]]] = []     # (tokens, langs), natural only
     for ex in [ex for exs in (data.train, *data.evals.values()) for ex in exs]:
         texts.update(ex.tokens)
+        sentences.append((ex.tokens, ex.langs))
         if with_phonemes:
             texts.update(ex.phonemes)
     columns = ["tokens", cfg.phonemes] if with_phonemes else ["tokens"]
@@ -154,21 +159,61 @@ def run_subword_ids(cfg, data, collator, system, with_phonemes: bool) -> set[int
                 continue
             for name in columns:
                 if name in table.schema.names:
-                    texts.update(t for row in table.column(name).to_pylist() if row for t in row if t)
+                    rows = table.column(name).to_pylist()
+                    texts.update(t for row in rows if row for t in row if t)
+                    if name == "tokens":
+                        sentences += [(tuple(row), (lang,) * len(row)) for row in rows if row]
     dictionary = getattr(system, "dictionary", None)
     if dictionary is not None:
         for entry in dictionary.entries:
-            for side in (entry.source, entry.target):
+            for side, lang in ((entry.source, dictionary.source_lang), (entry.target, dictionary.target_lang)):
                 texts.update(side.tokens)
+                sentences.append((tuple(side.tokens), (lang,) * len(side.tokens)))
                 if with_phonemes:
                     texts.update(side.ipa)
                     texts.update(side.romanized)
     # id 0 is the collator's padding value of phoneme pieces (masked, but looked up)
     ids = subword_ids(collator, texts) | special_ids(collator.tokenizer) | {0}
+    if collator.tokenisation == "natural":
+        ids |= natural_ids(collator, sentences, dictionary if dictionary is not None else None, data.train)
     encoder = getattr(collator, "phoneme_encoder", None)
     if encoder is not None and getattr(encoder, "word_rows", True):      # segment units (phoneme_symbols.SegmentEncoder): its rows, incl. unk
         ids |= set(encoder.ids.values()) | {encoder.unk_id}
     return ids | set(system.extra_subword_ids(texts))
+
+
+def natural_ids(collator, sentences, dictionary, train) -> set[int]:
+    """The ids of ``natural`` tokenisation (``subwords.py``): whole sentences, the chunks of those over
+    the budget, and, with a dictionary, every stretch of a training sentence that code-switching can
+    leave between switched spans (it is then tokenised on its own, beside the inserted words).
+
+    The stretches are ``tokens[i:j]`` with ``i`` a sentence start or a switchable span's end and ``j``
+    a sentence end or a span's start: a superset of what any draw leaves, so code-switched batches stay
+    inside the trimmed vocabulary (checked by ``Collator.unmapped`` staying 0).
+    """
+    from cjkv_phon.dictionary.codeswitch import switchable_spans
+    from cjkv_phon.training.batches import Example, split_example
+    from cjkv_phon.training.subwords import join_tokens
+
+    pieces: list[tuple[tuple[str, ...], tuple[str, ...]]] = list(dict.fromkeys(sentences))
+    if dictionary is not None:
+        for ex in train:
+            if ex.langs and ex.langs[0] in (dictionary.source_lang, dictionary.target_lang):
+                spans = switchable_spans(dictionary.index(ex.langs[0]), ex.tokens, ex.tags)
+                starts = {0} | {end for _, end in spans}
+                ends = {len(ex.tokens)} | {start for start, _ in spans}
+                pieces += [(ex.tokens[i:j], ex.langs[i:j]) for i in starts for j in ends if i < j]
+    texts = list(dict.fromkeys(join_tokens(toks, langs)[0] for toks, langs in pieces))
+    ids: set[int] = set()
+    budget = collator.max_subwords - 2
+    for k in range(0, len(texts), 2048):                 # batched: the Rust tokenizer, thousands per call
+        for row in collator.tokenizer(texts[k:k + 2048], add_special_tokens=False, verbose=False)["input_ids"]:
+            ids.update(row)
+    for toks, langs in dict.fromkeys(sentences):
+        ex = Example("", toks, toks, langs, None)
+        if len(collator.encode(ex)) > budget:
+            ids.update(i for chunk in split_example(ex, collator) for i in collator.encode(chunk).ids)
+    return ids
 
 
 def trim_run_vocabulary(cfg, data, collator, system, model) -> dict[str, Any]:

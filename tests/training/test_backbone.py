@@ -47,7 +47,7 @@ SCRIPTS = [("zh", "train", 0), ("vi", "train", 0), ("ko", "train", 0), ("ja", "t
 @pytest.mark.parametrize("name", ["tiny-bert", "tiny-xlmr"])
 def test_pooling_maps_subwords_to_exactly_their_token(built_data, tiny_backbone, name):
     bb = tiny_backbone(name)
-    collator = Collator(bb.tokenizer, PANX_LABELS, max_subwords=128)
+    collator = Collator(bb.tokenizer, PANX_LABELS, max_subwords=128, tokenisation="per-token")
     examples = [read_examples(built_data, "panx", lang, split)[i] for lang, split, i in SCRIPTS]
     batch = collator.collate(examples)
     for b, ex in enumerate(examples):

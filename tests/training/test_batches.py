@@ -19,7 +19,9 @@ from tests.training.conftest import read_examples
 
 @pytest.fixture()
 def collator(tiny_backbone):
-    return Collator(tiny_backbone("tiny-bert").tokenizer, PANX_LABELS, max_subwords=8)
+    # per-token: every character its own piece, so chunk sizes can be worked out by hand below
+    # (the natural tokenisation is tested in test_subwords.py)
+    return Collator(tiny_backbone("tiny-bert").tokenizer, PANX_LABELS, max_subwords=8, tokenisation="per-token")
 
 
 def test_a_long_sentence_is_split_at_token_boundaries_and_rejoined(built_data, collator):

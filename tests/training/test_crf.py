@@ -201,3 +201,9 @@ def test_cuda_bf16_matches_cpu():
     assert got.dtype == torch.float32 and got.device.type == "cuda"
     assert torch.allclose(got.cpu(), expected, atol=0.1)
     assert paths == expected_paths
+
+
+def test_scores_start_at_zero_no_preference():
+    # issue 20: a random +-0.1 start was larger than what 150 steps at head_lr moved the transitions
+    crf = CRF(len(PANX_LABELS), *bio_constraints(PANX_LABELS))
+    assert all(float(p.abs().max()) == 0.0 for p in crf.parameters())

@@ -133,7 +133,8 @@ def test_vocabulary_symbols_never_come_from_a_test_split(run_cfg, built_data, tm
     vocab = collator.tokenizer.get_vocab()
     assert "ʬ" not in vocab and "ʭ" not in vocab and "ʮ" not in vocab
     assert "ʯ" in vocab
-    assert symbol_sources(cfg) == ["source-train", "source-dev", "target-train (unlabelled)"]
+    assert symbol_sources(cfg) == ["source-train", "source-dev", "target-train:panx (unlabelled)",
+                                   "dictionary:zh-vi target side"]
 
 
 # ---- 4. the task loss per token -------------------------------------------------------------------------
@@ -194,13 +195,31 @@ def test_param_groups_decay_and_learning_rates(built_data, tiny_backbone):
     assert where["log_scale"] == (0.0, 1e-3)                 # the temperature: head lr, no decay
     assert where["language_embeddings.weight"] == (0.0, 1e-3)
     assert where["classifier.weight"] == (0.01, 1e-3) and where["classifier.bias"] == (0.0, 1e-3)
-    assert where["crf.transitions"] == (0.01, 1e-3)
+    assert where["crf.transitions"] == (0.0, 1e-3)            # never decayed (issue 20), head lr by default
     assert where["mlm_head.dense.weight"] == (0.01, 1e-3) and where["mlm_head.norm.weight"] == (0.0, 1e-3)
     assert where["backbone.encoder.layer.0.attention.self.query.weight"] == (0.01, None)   # cfg.lr
     assert where["backbone.embeddings.LayerNorm.weight"] == (0.0, None)
     assert where["backbone.encoder.layer.0.output.dense.bias"] == (0.0, None)
     optimizer = make_optimizer(model, cfg, torch.device("cpu"))
     assert optimizer.defaults["fused"] is True
+
+
+def test_input_side_and_crf_rates_are_their_own(built_data, tiny_backbone):
+    # issue 20: LE / PE's own table / PE gate at input_lr, CRF at crf_lr; both default to head_lr
+    bb = tiny_backbone("tiny-xlmr")
+    collator = Collator(bb.tokenizer, PANX_LABELS, 128)
+    cfg = TrainConfig(backbone="tiny-xlmr", alpha=0.1, beta=0.1, gamma=0.0, lr=5e-5, head_lr=1e-3,
+                      input_lr=5e-5, crf_lr=5e-2, options={"pe_gate": True}).resolved()
+    model = SYSTEMS["phonexl"](cfg, collator).build_model(bb.model)
+    optimizer = make_optimizer(model, cfg, torch.device("cpu"))
+    names = {id(p): n for n, p in model.named_parameters()}
+    rate = {names[id(p)]: g["lr"] for g in optimizer.param_groups for p in g["params"]}
+    assert rate["language_embeddings.weight"] == rate["pe_gate"] == 5e-5
+    assert {rate[n] for n in ("crf.transitions", "crf.start", "crf.end")} == {5e-2}
+    assert rate["classifier.weight"] == rate["log_scale"] == 1e-3
+    assert rate["backbone.encoder.layer.0.attention.self.query.weight"] == 5e-5
+    same = make_optimizer(model, TrainConfig(backbone="tiny-xlmr", head_lr=1e-3).resolved(), torch.device("cpu"))
+    assert {g["lr"] for g in same.param_groups if g["role"] in ("input", "crf", "head")} == {1e-3}
 
 
 def _evaluations(train: dict, steps_per_epoch: int) -> int:

@@ -204,7 +204,10 @@ def test_the_data_mlm_vocabulary_holds_every_label_and_the_full_one_is_the_plain
     data = masked_lm(model, batch.main, 0.3, bb.tokenizer.mask_token_id, torch.Generator().manual_seed(1), vocab)
     view = batch.main
     words = sample_word_mask(view.word_mask, 0.3, torch.Generator().manual_seed(1))
-    masked = (view.word_index >= 0) & words.gather(1, view.word_index.clamp(min=0))
+    # a piece shared by several tokens (natural tokenisation) is masked when any of them is
+    covers = [(view.word_index <= w) & (view.word_last >= w) if view.word_last is not None else view.word_index == w
+              for w in range(view.num_words)]
+    masked = torch.stack([c & words[:, w:w + 1] for w, c in enumerate(covers)]).any(0)
     hidden = model(view, input_ids=view.input_ids.masked_fill(masked, bb.tokenizer.mask_token_id))
     logits = model.mlm_logits(hidden[masked])[:, vocab.ids]                       # [N, V'] of [N, V]
     by_hand = torch.nn.functional.cross_entropy(logits.float(), vocab.column[view.input_ids[masked]])

@@ -144,7 +144,8 @@ def test_symbols_come_from_zero_shot_sources_and_unseen_ones_map_to_the_unknown_
     data, collator, system, model = _built(cfg)
     encoder = collator.phoneme_encoder
     seen, _ = zero_shot_transcriptions(cfg.data_dir, cfg.task, cfg.target_lang, cfg.phonemes, data.train,
-                                       data.evals[("source", "dev")])
+                                       data.evals[("source", "dev")], source_lang=cfg.source_lang,
+                                       dictionary_dir=cfg.dictionary_dir)
     if design == "table":
         split = lambda ipa, lang: collator.pieces(ipa)                              # noqa: E731
         expected = {i for ipa, langs in seen for tok, lang in zip(ipa, langs) for i in split(tok, lang)}

@@ -86,3 +86,22 @@ def test_out_of_range_word_index_is_rejected():
         mean_pool(hidden(), WORD_INDEX, 2)
     with pytest.raises(ValueError, match="hidden must be"):
         first_pool(hidden()[:, :5], WORD_INDEX, 3)
+
+
+# Sentence 0 again, but subwords 2, 3, 4 are pieces each covering words 1 AND 2 (shared pieces of the
+# natural tokenisation, issue 20): [CLS] w0 w1+w2 w1+w2 w1+w2 [SEP]. Sentence 1 unchanged.
+WORD_LAST = torch.tensor([[-1, 0, 2, 2, 2, -1],
+                          [-1, 0, 2, -1, -1, -1]])
+
+
+def test_a_subword_covering_two_words_is_pooled_into_both_and_gets_their_mean():
+    pooled, mask = mean_pool(hidden(), WORD_INDEX, 3, WORD_LAST)
+    # w1 and w2 both own subwords 2, 3, 4: both get their mean 3 (w2 had no subword before)
+    assert pooled[0, :, 0].tolist() == [1.0, 3.0, 3.0] and mask[0].tolist() == [True, True, True]
+    assert pooled[1, :, 0].tolist() == [11.0, 0.0, 12.0]
+    first, _ = first_pool(hidden(), WORD_INDEX, 3, WORD_LAST)
+    assert first[0, :, 0].tolist() == [1.0, 2.0, 2.0]
+    words = torch.tensor([[[1.0], [2.0], [4.0]], [[5.0], [6.0], [7.0]]])
+    spread = broadcast_to_subwords(words, WORD_INDEX, WORD_LAST)
+    assert spread[0, :, 0].tolist() == [0.0, 1.0, 3.0, 3.0, 3.0, 0.0]          # (2 + 4) / 2 on shared pieces
+    assert torch.equal(broadcast_to_subwords(words, WORD_INDEX, WORD_INDEX), broadcast_to_subwords(words, WORD_INDEX))

@@ -45,8 +45,9 @@ def test_an_interrupted_and_resumed_run_reproduces_the_uninterrupted_one(tiny_ru
     assert stopped == {"run_id": "panx_zh-vi_phonexl_s1", "status": "stopped", "step": 3}
     assert not (tmp_path / "b" / stopped["run_id"] / "results.json").exists()
     resumed = train(tiny_run(out_dir=str(tmp_path / "b")))
-    # 16 sentences split into 20 chunks of <= 128 tiny-xlmr subwords: 5 steps of 4 per epoch.
-    assert resumed["timings"]["steps"] == full["timings"]["steps"] == 10
+    # 16 sentences split into at most 16 chunks of <= 128 tiny-xlmr subwords (natural tokenisation;
+    # 20 chunks per-token): 4 steps of 4 per epoch.
+    assert resumed["timings"]["steps"] == full["timings"]["steps"] == 8
     assert resumed["metrics"] == full["metrics"] and resumed["history"] == full["history"]
     assert resumed["config_hash"] == full["config_hash"]
     a, b = _weights(tmp_path / "a" / full["run_id"]), _weights(tmp_path / "b" / full["run_id"])
@@ -153,3 +154,21 @@ def test_source_test_sample_is_separate_from_target(tmp_path, built_data):
     assert sizes == {("source", "dev"): 3, ("source", "test"): 2, ("target", "dev"): 3, ("target", "test"): 6}
     same = load_run_data(TrainConfig(**{**cfg.__dict__, "max_source_test_sentences": None}), False)
     assert len(same.evals[("source", "test")]) == 6
+
+
+def test_results_carry_tag_ids_argmax_f1_crf_and_unknown_share(tiny_run, tmp_path):
+    from cjkv_phon.training.evaluation import decode_tag_ids
+    from cjkv_phon.training.sentence_scores import decode as decode_counts
+    rec = train(tiny_run(out_dir=str(tmp_path / "c")))
+    dec = rec["decoders"]
+    assert dec["decoder"] == "viterbi" and rec["tokenisation"] == "natural"
+    for side in ("source", "target"):
+        for split in ("dev", "test"):
+            ids = decode_counts(rec["sentence_counts"][side][split]).ids
+            decoded = decode_tag_ids(dec["tag_ids"][side][split]["decoded"])
+            argmax = decode_tag_ids(dec["tag_ids"][side][split]["argmax"])
+            assert len(decoded) == len(argmax) == len(ids)
+            assert all(0 <= t < len(dec["labels"]) for row in decoded + argmax for t in row)
+            assert "f1" in dec["argmax_metrics"][side][split]
+            assert 0 <= rec["phoneme_vocabulary"]["unknown_share"][f"{side}-{split}"]["share"] <= 1
+    assert rec["crf"]["init"] == "zeros" and rec["crf"]["max_abs"]["transitions"] > 0

@@ -67,9 +67,9 @@ def identity_view(ex: Example) -> AlignedView:
     return AlignedView(ex, pairs, pairs)
 
 
-def fits(tokens: Sequence[str], collator: Collator) -> bool:
-    """Whether ``tokens`` fit the collator's subword budget as one sequence (specials included)."""
-    return sum(len(collator.pieces(t)) for t in tokens) + 2 <= collator.max_subwords
+def fits(view: Example, collator: Collator) -> bool:
+    """Whether ``view`` fits the collator's subword budget as one sequence (specials included)."""
+    return len(collator.encode(view)) + 2 <= collator.max_subwords
 
 
 def switched_view(ex: Example, collator: Collator, dictionary, lang: str, target_lang: str,
@@ -82,10 +82,10 @@ def switched_view(ex: Example, collator: Collator, dictionary, lang: str, target
     """
     sw = code_switch(ex.tokens, ex.phonemes, ex.phonemes, ex.tags, lang, dictionary, ratio, rng,
                      target_lang=target_lang, sampling=sampling)
-    if not fits(sw.tokens, collator):
+    view = replace(ex, tokens=sw.tokens, phonemes=sw.ipa, langs=sw.langs, tags=sw.tags)
+    if not fits(view, collator):
         return identity_view(ex)
     label, full = alignment(sw, len(ex.tokens))
-    view = replace(ex, tokens=sw.tokens, phonemes=sw.ipa, langs=sw.langs, tags=sw.tags)
     return AlignedView(view, label, full)
 
 

@@ -53,6 +53,7 @@ from cjkv_phon.training.batches import Batch, Example, code_switch_examples
 from cjkv_phon.training.config import TrainConfig
 from cjkv_phon.training.losses import align_loss, masked_lm_loss, sample_word_mask
 from cjkv_phon.training.model import ModelSettings, PhoneXLModel
+from cjkv_phon.training.pooling import words_hit
 from cjkv_phon.training.system import SYSTEMS, PredictFn, Stage, System, TrainBatch
 
 log = logging.getLogger(__name__)
@@ -86,8 +87,8 @@ def masked_lm(model: PhoneXLModel, batch: Batch, ratio: float, mask_id: int,
     cross-modal signal L_MLM is meant to exploit. With ``vocab`` the softmax runs over its candidates.
     """
     masked_words = sample_word_mask(batch.word_mask, ratio, generator)          # [B, W] bool
-    widx = batch.word_index                                                      # [B, S]
-    masked_sub = (widx >= 0) & masked_words.gather(1, widx.clamp(min=0))        # [B, S] bool
+    # a piece shared by several tokens (natural tokenisation) is masked when any of them is
+    masked_sub = words_hit(masked_words, batch.word_index, batch.word_last)     # [B, S] bool
     hidden = model(batch, input_ids=batch.input_ids.masked_fill(masked_sub, mask_id))   # [B, S, H]
     labels = batch.input_ids[masked_sub]                                         # [N] subword ids
     if vocab is None:
@@ -142,11 +143,13 @@ class PhoneXL(System):
         """Build the MLM candidate vocabulary once (``mlm_vocab: data``): every subword of the training
         sentences and of the dictionary's target-language side, i.e. every label L_MLM / L_XMLM can have."""
         if self.mlm_vocab_kind == "data" and self.mlm_vocab is None and (self.cfg.beta > 0 or self.cfg.gamma > 0):
-            ids = {i for ex in examples for tok in ex.tokens for i in self.collator.pieces(tok)}
+            ids = {i for ex in examples for i in self.collator.encode(ex).ids}
             if self.dictionary is not None:
                 forward = self.dictionary.source_lang == self.cfg.source_lang
-                ids |= {i for e in self.dictionary.entries for tok in (e.target if forward else e.source).tokens
-                        for i in self.collator.pieces(tok)}
+                lang = self.cfg.target_lang
+                for e in self.dictionary.entries:
+                    side = (e.target if forward else e.source).tokens
+                    ids.update(self.collator.subwords.encode(side, (lang,) * len(side), pieces=self.collator.pieces).ids)
             rows = self.collator.model_ids(torch.tensor(sorted(ids), dtype=torch.long)).tolist()
             self.mlm_vocab = MLMVocab.of(set(rows), model.word_embeddings.num_embeddings)
             log.info("MLM softmax over %d candidate subwords (of %d)", len(ids), len(self.mlm_vocab.column))

@@ -113,7 +113,9 @@ class SamplingCollator(Collator):
     """
 
     def __init__(self, base: Collator, sampler: UnigramSampler) -> None:
-        super().__init__(base.tokenizer, base.labels, base.max_subwords, base.max_phoneme_pieces)
+        # xTune samples each token's own segmentation: per-token by construction
+        super().__init__(base.tokenizer, base.labels, base.max_subwords, base.max_phoneme_pieces,
+                         tokenisation="per-token")
         self.base = base
         self.sampler = sampler
         self.rng = random.Random(0)

@@ -80,7 +80,7 @@ class XMixup(System):
         h_trn = model.encode(model.embed(trn), trn.attention_mask, 0, m)                 # [B, S', H]
         # Full pairs list source tokens 0..n-1 in order, so column w of the gather is source token w.
         partner = gather_words(model.word_vectors(h_trn, trn), t_idx)                    # [B, W, H]
-        partner = broadcast_to_subwords(partner * mask.unsqueeze(-1), src.word_index)    # [B, S, H]
+        partner = broadcast_to_subwords(partner * mask.unsqueeze(-1), src.word_index, src.word_last)   # [B, S, H]
         on_word = (src.word_index >= 0).unsqueeze(-1)
         mixed = torch.where(on_word, (1 - self.mix_ratio) * h_src + self.mix_ratio * partner, h_src)
         out_src = model.word_vectors(model.encode(mixed, src.attention_mask, m), src)    # [B, W, H]
