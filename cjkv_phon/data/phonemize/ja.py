@@ -31,6 +31,11 @@ is read character by character, each kanji as fugashi reads it alone, else by py
 dictionary (unidic has 演 only inside words); kana read themselves. Latin, digits and symbols pass
 through; a character nothing can read (hangul, 𠮷 unknown alone) is ``failed``.
 
+A token keeps its own vowel: where a long vowel forms across a token edge (地 | 域 read チイキ, の
+word こと before を), the second token's IPA would start with the length mark; it gets the vowel
+the mark lengthens instead (域 ``ikʲi``, を ``o``; :func:`own_vowel`). Only a token that is itself
+ー reads ``ː``.
+
 Sound across token and morpheme edges: a reading that ends in ッ or ン is converted with the next
 reading's first mora in view, so 日 | 本 (ニッ | ポン) gives ``ɲip`` | ``poɴ`` and ``nip`` | ``pon``
 instead of a glottal stop and ``nitsu``; a reading that is one vowel kana lengthens the vowel before
@@ -76,6 +81,8 @@ JAPANESE_SCRIPTS = frozenset({"han", "kana"})
 # A reading piece ending in these changes with the next sound (gemination, nasal place).
 _CONTEXT_ENDS = frozenset("ッン")
 _VOWEL_KANA = frozenset("アイウエオ")
+LENGTH = "ː"
+_IPA_VOWELS = frozenset("aiɯeo")
 # (start, end, kind, text, group): kind is the status; for ok/fallback, text is a katakana reading;
 # segments of one group are one morpheme's reading split over tokens, converted together.
 Segment = tuple[int, int, str, str, object]
@@ -93,6 +100,19 @@ def hepburn(kakasi: pykakasi.kakasi, text: str) -> str | None:
     if "".join(s["orig"] for s in segments) != text or not all(s["hepburn"] for s in segments):
         return None
     return "".join(s["hepburn"] for s in segments)
+
+
+def own_vowel(piece: Piece, before: str) -> Piece:
+    """A token's piece that would start with the length mark, given its own vowel instead.
+
+    A long vowel split over tokens (地域 チイキ as 地 | 域, こと | を read コトー) leaves the second
+    token a bare ``ː``; each token keeps the vowel it carries (域 ``ikʲi``, を ``o``): the vowel the
+    mark lengthens, i.e. the last vowel of the IPA ``before`` it. Only a token that is itself ー keeps
+    the mark (the caller's test). Joined, the sentence reads the same up to how length is written.
+    """
+    vowels = [c for c in before if c in _IPA_VOWELS]
+    rest = piece.ipa[len(LENGTH):]
+    return Piece((vowels[-1] if vowels else "") + rest or piece.ipa, piece.romanized, piece.status)
 
 
 def is_reading(kana: str | None) -> bool:
@@ -325,6 +345,8 @@ class NativeJa(Phonemizer):
             pieces = self._cached(("g", kind, parts, next_mora, prev_vowel), self._group_pieces, kind,
                                   parts, next_mora, prev_vowel)
             for (a, b, _, _, _), piece in zip(segments[i:j], pieces):
+                if piece is not None and piece.ipa.startswith(LENGTH) and original[a] != "ー":
+                    piece = own_vowel(piece, spans[-1][2].ipa if spans and spans[-1][1] == a else "")
                 spans.append((a, b, piece if piece is not None else failed(original[a:b])))
             i = j
         return spans
