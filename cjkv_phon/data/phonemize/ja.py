@@ -36,6 +36,10 @@ word こと before を), the second token's IPA would start with the length mark
 the mark lengthens instead (域 ``ikʲi``, を ``o``; :func:`own_vowel`). Only a token that is itself
 ー reads ``ː``.
 
+Dictionary words (``words=True``, used by ``build-dict``): each input is one word, and a kanji
+compound unidic does not list is read whole by pykakasi's compound dictionary (閉包 ヘイホウ
+``heːhoː``, not 閉 ヘー + 包 ツツミ) before being split over its tokens (:meth:`NativeJa._word_morphemes`).
+
 Sound across token and morpheme edges: a reading that ends in ッ or ン is converted with the next
 reading's first mora in view, so 日 | 本 (ニッ | ポン) gives ``ɲip`` | ``poɴ`` and ``nip`` | ``pon``
 instead of a glottal stop and ``nitsu``; a reading that is one vowel kana lengthens the vowel before
@@ -146,8 +150,10 @@ class NativeJa(Phonemizer):
 
     memo_dicts = ("_memo", "_fields")
 
-    def __init__(self, cache: bool = True) -> None:
+    def __init__(self, cache: bool = True, words: bool = False) -> None:
         super().__init__(cache)
+        # True: each input is one word (a dictionary entry), read whole (see _word_morphemes).
+        self.words = words
         self._tagger = fugashi.Tagger()
         # epitran's map-and-rules engine without the panphon feature table we never use (~4 s and
         # ~100 MB per instance) and with rules skipped where they cannot match (same output).
@@ -171,7 +177,8 @@ class NativeJa(Phonemizer):
         text = original.translate(self._fold)
         cuts = list(accumulate(map(len, tokens)))  # token end offsets
         segments: list[Segment] = []
-        for index, (start, end, kana, pron) in enumerate(self._morphemes(text)):
+        found_morphemes = self._word_morphemes(text) if self.words else self._morphemes(text)
+        for index, (start, end, kana, pron) in enumerate(found_morphemes):
             first = bisect.bisect_right(cuts, start)  # token edges strictly inside the morpheme
             inner = tuple(c - start for c in cuts[first:bisect.bisect_left(cuts, end, first)])
             surface = text[start:end]
@@ -205,6 +212,24 @@ class NativeJa(Phonemizer):
         if pos < len(text):
             out.append((pos, len(text), None, None))
         return _join_small_kana(out, text)
+
+    def _word_morphemes(self, text: str) -> list[tuple[int, int, str | None, str | None]]:
+        """The morphemes of ``text`` read as one word: a kanji compound unidic does not list.
+
+        unidic splits an unknown compound into its parts and reads each as a word of its own (閉包 as
+        閉 ヘー + 包 ツツミ, a kun reading); pykakasi's dictionary lists compounds and gives the word's
+        reading (ヘイホウ). It is used when unidic split a word of kanji (and kana) into several
+        morphemes and pykakasi reads the whole word as one unit; the reading is then split over the
+        word's tokens like any morpheme's.
+        """
+        morphemes = self._morphemes(text)
+        if len(morphemes) < 2 or not any(script_of(c) == "han" for c in text) or \
+                not all(script_of(c) in JAPANESE_SCRIPTS for c in text):
+            return morphemes
+        found = self._kakasi.convert(text)
+        if len(found) == 1 and found[0]["orig"] == text and is_reading(found[0]["kana"]):
+            return [(0, len(text), found[0]["kana"], found[0]["kana"])]
+        return morphemes
 
     def _readings(self, word: fugashi.UnidicNode) -> tuple[str | None, str | None]:
         """A morpheme's ``kana`` and ``pron`` fields.
