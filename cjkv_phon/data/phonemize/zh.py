@@ -18,7 +18,11 @@ the model's probability is below :data:`PHRASE_TRUST_BELOW` (0.9999), where the 
 lists whole words, is the better judge. The model reads the folded (Simplified) sentence, and its
 reading is kept only if it is one of pypinyin's readings of the character as written (a fold that
 merges 髮 and 發 must not lend 髮 the reading fā). Both the rule and the threshold were chosen on the
-even lines of CPP dev (``benchmarks/bench_cpp.py`` reports both halves; README table).
+tune half of CPP dev (``benchmarks/bench_cpp.py`` reports both halves; README table). A text that
+is one word of the phrase table, or one character, is read from the table alone: the model, trained
+on sentences, reads isolated words worse (了解 alone: le5 at p > 0.9999; zh-hans lexicon, 12,000
+words, data layout: PER 1.41% with the model on every input, 1.27% without it on one-word inputs,
+1.25% without the model at all; CPP's sentences are never one word).
 
 Tone sandhi of 一 and 不 is applied by rule everywhere (:func:`yi_bu_sandhi`: 不对 bu2, 一样 yi2,
 一天 yi4, 第一 yi1), as dictionaries write them in phrases; other tones are citation tones (no
@@ -38,6 +42,7 @@ reading of its pinyin, status ``fallback``; a character with no pinyin at all is
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 from typing import Callable, Sequence
@@ -138,6 +143,15 @@ def _memoise(func: Callable[[str], object], cache: bool) -> Callable[[str], obje
     return lru_cache(maxsize=None)(func) if cache else func
 
 
+@dataclass(frozen=True)
+class _Phrases:
+    """A sentence's phrase readings (filled in place by the model) and where its phrases are."""
+
+    readings: list[str]
+    in_phrase: list[bool]
+    one_word: bool  # the whole text is one word of the phrase table (or one character)
+
+
 @register("native", "zh")
 class NativeZh(Phonemizer):
     """Phrase-aware pypinyin readings over the whole sentence, then dragonmapper IPA."""
@@ -198,12 +212,14 @@ class NativeZh(Phonemizer):
         phrases = [self._phrase_readings(text, fold) for text, fold in zip(texts, folded)]
         if self.context_model:
             self._read_polyphones(texts, folded, phrases)
-        return [yi_bu_sandhi(fold, out) for fold, (out, _) in zip(folded, phrases)]
+        return [yi_bu_sandhi(fold, p.readings) for fold, p in zip(folded, phrases)]
 
-    def _phrase_readings(self, text: str, folded: str) -> tuple[list[str], list[bool]]:
-        """Phrase readings per character, and whether each is inside a phrase of 2+ characters."""
+    def _phrase_readings(self, text: str, folded: str) -> "_Phrases":
+        """Phrase readings per character, which characters are inside a phrase of 2+ characters,
+        and whether the whole text is one word of the phrase table (or one character)."""
         out = [""] * len(text)
         in_phrase = [False] * len(text)
+        words = 0
         for run in script_pattern("han").finditer(folded):
             pos = run.start()
             for word in mmseg.cut(run.group()):
@@ -211,21 +227,23 @@ class NativeZh(Phonemizer):
                 out[pos:pos + len(word)] = self._phrase(word if len(word) > 1 else text[pos])
                 in_phrase[pos:pos + len(word)] = [len(word) > 1] * len(word)
                 pos += len(word)
-        return out, in_phrase
+                words += 1
+        one_word = words == 1 and len(folded) == sum(map(len, script_pattern("han").findall(folded)))
+        return _Phrases(out, in_phrase, one_word)
 
     def _read_polyphones(self, texts: Sequence[str], folded: Sequence[str],
-                         phrases: list[tuple[list[str], list[bool]]]) -> None:
+                         phrases: Sequence["_Phrases"]) -> None:
         """Replace phrase readings of polyphones by the model's where it is trusted (module doc)."""
         model = polyphone_model()
-        targets = [(s, i) for s, (fold, (out, _)) in enumerate(zip(folded, phrases))
+        targets = [(s, i) for s, (fold, p) in enumerate(zip(folded, phrases)) if not p.one_word
                    for i, c in enumerate(fold)
-                   if out[i] and c not in _RULE_READ and model.is_polyphone(c)]
+                   if p.readings[i] and c not in _RULE_READ and model.is_polyphone(c)]
         for (s, i), (reading, prob) in zip(targets, model.predict(folded, targets)):
-            out, in_phrase = phrases[s]
-            if in_phrase[i] and prob < PHRASE_TRUST_BELOW:
+            p = phrases[s]
+            if p.in_phrase[i] and prob < PHRASE_TRUST_BELOW:
                 continue
             if reading in _written_readings(texts[s][i]):
-                out[i] = reading
+                p.readings[i] = reading
 
     def _char_piece(self, char: str, syllable: str) -> Piece:
         script = script_of(char)
