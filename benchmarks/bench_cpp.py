@@ -9,8 +9,9 @@ Speed of the zh phonemizer in the build (sentences/s per worker): ``transcribe``
 one sentence at a time and through ``transcribe_sentences`` (the build's path, the model batched per
 256 sentences), on CPP dev and on PAN-X zh train (``../shared/data/xtreme``, first ``--panx``
 sentences). Wall-clock and CPU (``time.process_time``) rates are both given: on a loaded machine the
-CPU rate is the less disturbed one. The batched and one-at-a-time outputs are compared (they must be
-equal).
+CPU rate is the less disturbed one (the model runs on one thread, so CPU seconds are this process's
+work). The load averages at start and end are recorded. The batched and one-at-a-time outputs are
+compared (they must be equal).
 
     nice -n 5 .venv/bin/python benchmarks/bench_cpp.py --loaded "other sessions on both cores"
     flock -x /tmp/cjkv-cpu.lock .venv/bin/python benchmarks/bench_cpp.py      # idle machine
@@ -21,6 +22,7 @@ Writes ``benchmarks/results/bench_cpp.json`` and prints the README table.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -78,6 +80,7 @@ def main() -> None:
     parser.add_argument("--loaded", default="", help="Say what else ran (timings disturbed).")
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args()
+    load_before = os.getloadavg()
     items = read_cpp(args.cpp)
     accuracy = evaluate_polyphones(items, args.systems.split(","))
     for name, r in accuracy.items():
@@ -92,6 +95,9 @@ def main() -> None:
             flush=True)
     report = {"cpp": str(args.cpp), "accuracy": accuracy, "phonemizer_speed": speed,
               "loaded": args.loaded or None, "git_commit": git_commit(),
+              "load_average_1_5_15": {"start": [round(x, 2) for x in load_before],
+                                      "end": [round(x, 2) for x in os.getloadavg()]},
+              "cpus": os.cpu_count(),
               "versions": package_versions(["pypinyin", "g2pM", "torch", "numpy"])}
     write_json(args.results, report)
     print(markdown_table(accuracy))

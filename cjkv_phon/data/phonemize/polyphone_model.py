@@ -110,13 +110,14 @@ class PolyphoneModel:
             ids[i, :len(r)] = r
         return ids, lengths
 
-    def _states_at(self, ids: np.ndarray, lengths: np.ndarray, rows: np.ndarray,
-                   where: np.ndarray) -> np.ndarray:
-        """``[N, 2H]``: the BiLSTM's output at position ``where[n]`` of row ``rows[n]``.
+    def _logits(self, ids: np.ndarray, lengths: np.ndarray, rows: np.ndarray,
+                where: np.ndarray) -> np.ndarray:
+        """``[N, classes]``: the logits at position ``where[n]`` of row ``rows[n]``.
 
         One call of PyTorch's fused LSTM over packed rows (the recurrence runs in C++, each row to its
-        own length, so the backward direction starts at the row's own EOS as in g2pM), on one thread:
-        the batches are small and the build runs one process per core.
+        own length, so the backward direction starts at the row's own EOS as in g2pM), then the dense
+        layers, all on one thread: the batches are small and the build runs one process per core
+        (numpy's BLAS would start a thread per core for the dense layers).
         """
         import torch  # imported here: only Chinese text pays for it
         from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -130,7 +131,9 @@ class PolyphoneModel:
                 packed = pack_padded_sequence(emb, torch.from_numpy(lengths), batch_first=True,
                                               enforce_sorted=False)
                 out, _ = pad_packed_sequence(lstm(packed)[0], batch_first=True)
-                return out[torch.from_numpy(rows), torch.from_numpy(where)].numpy()
+                states = out[torch.from_numpy(rows), torch.from_numpy(where)]  # [N, 2H]
+                hidden = torch.relu(states @ torch.from_numpy(self.w1) + torch.from_numpy(self.b1))
+                return (hidden @ torch.from_numpy(self.w2) + torch.from_numpy(self.b2)).numpy()
         finally:
             torch.set_num_threads(threads)
 
@@ -153,8 +156,7 @@ class PolyphoneModel:
         ids, lengths = self._rows([sentences[s] for s in used])
         rows = np.array([row_of[s] for s, _ in targets])
         where = np.array([pos + 1 for _, pos in targets])  # +1: BOS
-        states = self._states_at(ids, lengths, rows, where)
-        logits = np.maximum(states @ self.w1 + self.b1, 0.0) @ self.w2 + self.b2
+        logits = self._logits(ids, lengths, rows, where)
         return [self._choose(sentences[s][pos], row) for (s, pos), row in zip(targets, logits)]
 
     def _choose(self, char: str, logits: np.ndarray) -> tuple[str, float]:
