@@ -26,6 +26,13 @@ def test_a_japanese_compound_is_read_as_a_word_then_split_per_token(words):
     assert side.tokens == ("閉", "包") and side.ipa == ("heː", "hoː")
 
 
+def test_compound_readings_split_at_their_characters(words):
+    # 炭水化物 タンスイカブツ: 物 takes ブツ (pykakasi's on reading), not 化 カブ | 物 ツ;
+    # 興味津々 キョウミシンシン: 々 repeats 津's シン, and no character starts with ン
+    assert words.side("ja", "炭水化物").ipa == ("taɰ̃", "sɯi", "ka", "bɯt͡sɯ")
+    assert words.side("ja", "興味津々").ipa == ("kʲoː", "mʲi", "ɕiɰ̃", "ɕiɴ")
+
+
 def test_known_words_keep_their_dataset_reading(words):
     assert words.side("ja", "東京").ipa == ("toː", "kʲoː")
     assert words.side("zh", "銀行").romanized == ("yin2", "hang2")

@@ -226,10 +226,8 @@ class NativeJa(Phonemizer):
         if len(morphemes) < 2 or not any(script_of(c) == "han" for c in text) or \
                 not all(script_of(c) in JAPANESE_SCRIPTS for c in text):
             return morphemes
-        found = self._kakasi.convert(text)
-        if len(found) == 1 and found[0]["orig"] == text and is_reading(found[0]["kana"]):
-            return [(0, len(text), found[0]["kana"], found[0]["kana"])]
-        return morphemes
+        reading = self._kakasi_reading(text)
+        return [(0, len(text), reading, reading)] if reading else morphemes
 
     def _readings(self, word: fugashi.UnidicNode) -> tuple[str | None, str | None]:
         """A morpheme's ``kana`` and ``pron`` fields.
@@ -330,10 +328,19 @@ class NativeJa(Phonemizer):
         kana = "".join(seg["kana"] for seg in found) if found else ""
         return kana if is_reading(kana) and "".join(seg["orig"] for seg in found) == char else ""
 
+    def _kakasi_reading(self, text: str) -> str:
+        """pykakasi's reading of ``text`` as one unit (``""`` if it splits it or has none): its
+        dictionary lists on readings unidic gives a lone kanji only inside words (物 ブツ)."""
+        found = self._kakasi.convert(text)
+        if len(found) == 1 and found[0]["orig"] == text and is_reading(found[0]["kana"]):
+            return found[0]["kana"]
+        return ""
+
     def _candidates(self, char: str) -> frozenset[str]:
         """Readings a kanji may take inside a word: its lone readings and their sandhi forms."""
         def compute(c: str) -> frozenset[str]:
-            readings = {w.feature.kana for w in self._tagger(c)} | {self._char_reading(c)}
+            readings = {w.feature.kana for w in self._tagger(c)} | {self._char_reading(c),
+                                                                    self._kakasi_reading(c)}
             return frozenset().union(*(reading_variants(r) for r in readings if is_reading(r)))
         return self._cached(("k", char), compute, char)
 

@@ -11,8 +11,9 @@ over morae (not kana: ``シャ`` is one mora and never splits):
 * otherwise a kanji costs 2 plus the distance from a proportional share of the morae (jukujikun such
   as 大人 オトナ, 今日 キョウ split by length), and a character with no mora at all costs 10;
 * a kanji's span that would start with the second half of a long vowel (``ー``, ``ウ`` after an o or
-  u mora, ``イ`` after an e mora: 路上 ロジョウ, 指定 シテイ) costs :data:`LONG_VOWEL_START` more, so
-  the long vowel stays with the character whose syllable it lengthens (路 | 上 ロ | ジョウ, not
+  u mora, ``イ`` after an e mora: 路上 ロジョウ, 指定 シテイ), or with ``ン`` or ``ッ`` (no reading
+  starts so), costs :data:`LONG_VOWEL_START` more, so the long vowel stays with the character whose
+  syllable it lengthens (路 | 上 ロ | ジョウ, not
   ロジョ | ウ); a reading that does start so (子牛 コ | ウシ) is still found by the zero-cost pass;
 * ties give the extra mora to the earlier character (大人 -> オト | ナ).
 """
@@ -29,12 +30,14 @@ _HIRAGANA_FIRST, _HIRAGANA_LAST, _KATAKANA_SHIFT = 0x3041, 0x3096, 0x60
 # Combining dakuten and handakuten: カ + ゛ composes to ガ, ホ + ゜ to ポ (rendaku, 日本 ニッポン).
 _VOICING_MARKS = ("\u3099", "\u309a")
 _GEMINATING_ENDS = frozenset("ツクチキ")  # 日 ニチ -> ニッ in 日本 ニッポン, 学 ガク -> ガッ in 学校
+ITERATION_MARK = "々"
 _MAX_SPAN = 6  # morae one character can take (承 uketamawa(ru) is the long end)
 # Extra cost of a kanji span that starts inside a long vowel (module docstring): more than the
 # proportional share can give back (a tie is decided by 0.5), less than a kana's mismatch (4).
 LONG_VOWEL_START = 3.0
 # (vowel of a mora, next mora) pairs that read as one long vowel: トウ, スウ, ケイ.
 _LONG_PAIRS = frozenset({("o", "ウ"), ("u", "ウ"), ("e", "イ")})
+_NEVER_FIRST = frozenset({"ー", "ン", "ッ"})
 
 
 @lru_cache(maxsize=1)
@@ -89,8 +92,9 @@ def mora_vowel(mora: str) -> str:
 
 
 def starts_in_long_vowel(previous: str, mora: str) -> bool:
-    """True when ``mora`` after ``previous`` is the second half of a long vowel (ー, トウ, ケイ)."""
-    return mora == "ー" or (mora_vowel(previous), mora) in _LONG_PAIRS
+    """True when ``mora`` after ``previous`` cannot begin a kanji's reading: the second half of a
+    long vowel (ー, トウ, ケイ), or ン / ッ, which no reading starts with."""
+    return mora in _NEVER_FIRST or (mora_vowel(previous), mora) in _LONG_PAIRS
 
 
 def _cost(kana: str | None, piece: str, size: int, share: float, readings: frozenset[str]) -> float:
@@ -127,6 +131,9 @@ def align_morae(surface: str, mora_list: list[str],
         [(0, 1), (1, 3)]
     """
     options = [frozenset({to_katakana(c)}) if _is_kana(c) else frozenset(candidates(c)) for c in surface]
+    for i in range(1, len(surface)):
+        if surface[i] == ITERATION_MARK:  # 々 repeats the character before it (津々 シン | シン)
+            options[i] = options[i - 1]
     exact = _exact(surface, mora_list, options)
     if exact is not None:
         return exact
