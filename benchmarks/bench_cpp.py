@@ -86,6 +86,8 @@ def main() -> None:
     for name, r in accuracy.items():
         print(f"{name}: {100 * r['accuracy']:.2f}% (tune {100 * r['accuracy_tune']:.2f}%, held "
               f"{100 * r['accuracy_held']:.2f}%), {r['sentences_per_s']:.0f} sentences/s", flush=True)
+        top = sorted(r["top_confusions"].items(), key=lambda kv: -kv[1])[:10]
+        print("  top confusions (char gold>read: n): " + ", ".join(f"{k}: {n}" for k, n in top))
     speed = {"cpp_dev": phonemizer_speed([list(it.sentence) for it in items]),
              "panx_zh_train": phonemizer_speed(panx_sentences(args.panx))}
     for corpus, s in speed.items():
