@@ -17,7 +17,10 @@ replaces the phrase reading -- unless the character is inside a phrase of two or
 the model's probability is below :data:`PHRASE_TRUST_BELOW` (0.9999), where the phrase table, which
 lists whole words, is the better judge. The model reads the folded (Simplified) sentence, and its
 reading is kept only if it is one of pypinyin's readings of the character as written (a fold that
-merges 髮 and 發 must not lend 髮 the reading fā). Both the rule and the threshold were chosen on the
+merges 髮 and 發 must not lend 髮 the reading fā). In a Traditional sentence (one the fold changed),
+a character the fold leaves alone because it has several Simplified forms (於 -> 于 or 於, 乾 -> 干
+or 乾, 著 -> 着 or 著) keeps its phrase reading: the model, trained on Simplified text, knows it only
+in its Simplified use (於 wū), and read the preposition 於 yú of Traditional PAN-X sentences as wū. Both the rule and the threshold were chosen on the
 tune half of CPP dev (``benchmarks/bench_cpp.py`` reports both halves; README table). A text that
 is one word of the phrase table, or one character, is read from the table alone: the model, trained
 on sentences, reads isolated words worse (了解 alone: le5 at p > 0.9999; zh-hans lexicon, 12,000
@@ -58,7 +61,7 @@ from cjkv_phon.data.phonemize.latin import latin_to_ipa
 from cjkv_phon.data.phonemize.polyphone_model import polyphone_model
 from cjkv_phon.data.phonemize.scripts import (STATUS_FALLBACK, STATUS_OK, Piece, combine, failed,
                                               passthrough, script_of, script_pattern)
-from cjkv_phon.data.phonemize.tables import opencc_char_map
+from cjkv_phon.data.phonemize.tables import opencc_ambiguous, opencc_char_map
 from cjkv_phon.data.phonemize.tokens import (PASSTHROUGH_SCRIPTS, Span, TokenwisePhonemizer,
                                              assemble)
 
@@ -162,6 +165,8 @@ class NativeZh(Phonemizer):
         self.context_model = context_model
         self._prefetched: dict[str, list[str]] = {}  # text -> readings, during transcribe_many
         self._fold = opencc_char_map("TSCharacters.txt")
+        # Traditional characters with several Simplified forms, left unfolded (see _read_polyphones).
+        self._unfoldable = opencc_ambiguous("TSCharacters.txt")
         self._phrase = _memoise(_pinyin_of, cache)
         self._syllable = _memoise(syllable_piece, cache)
         self._piece = lru_cache(maxsize=None)(self._char_piece) if cache else self._char_piece
@@ -236,8 +241,9 @@ class NativeZh(Phonemizer):
         """Replace phrase readings of polyphones by the model's where it is trusted (module doc)."""
         model = polyphone_model()
         targets = [(s, i) for s, (fold, p) in enumerate(zip(folded, phrases)) if not p.one_word
-                   for i, c in enumerate(fold)
-                   if p.readings[i] and c not in _RULE_READ and model.is_polyphone(c)]
+                   for i, c in enumerate(fold) if p.readings[i] and c not in _RULE_READ
+                   and model.is_polyphone(c)
+                   and not (c in self._unfoldable and fold != texts[s])]
         for (s, i), (reading, prob) in zip(targets, model.predict(folded, targets)):
             p = phrases[s]
             if p.in_phrase[i] and prob < PHRASE_TRUST_BELOW:
