@@ -10,6 +10,7 @@ The library is imported inside the command, so ``cjkv --help`` never loads the p
 
 from __future__ import annotations
 
+import signal
 from typing import Optional
 
 import typer
@@ -62,6 +63,7 @@ def phonemize_cli(
 
     from cjkv_phon.corpus.phonemize import PhonemizeConfig, phonemize
     from cjkv_phon.errors import InputError
+    from cjkv_phon.workers.lifetime import Interrupted, signals_as_interrupt
 
     try:
         cfg = PhonemizeConfig(lang=lang, input=input, output=output, format=fmt, scheme=scheme,
@@ -75,8 +77,10 @@ def phonemize_cli(
     columns = (TextColumn("phonemizing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
         # Refreshed per batch, not by rich's timer thread: with no other thread running, the
-        # local engine can fork its workers from a parent that has set up once (corpus/lanes.py).
-        with Progress(*columns, console=console, transient=True, auto_refresh=False) as progress:
+        # local engine can fork its workers from a parent that has set up once (workers/pool.py).
+        # SIGTERM/SIGHUP unwind like Ctrl-C: the workers are killed and the temporary output removed.
+        with signals_as_interrupt(), \
+                Progress(*columns, console=console, transient=True, auto_refresh=False) as progress:
             bar = progress.add_task("sentences", total=None)
 
             def advance(n: int) -> None:
@@ -84,6 +88,12 @@ def phonemize_cli(
                 progress.refresh()
 
             report = phonemize(cfg, on_batch=advance)
+    except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM/SIGHUP unwound the same way (Interrupted)
+        signum = err.signum if isinstance(err, Interrupted) else signal.SIGINT
+        unwritten = "" if output is None else f"; {escape(output)} is not written"
+        console.print(f"[red]error:[/red] stopped by {signal.Signals(signum).name}; the workers are "
+                      f"stopped{unwritten}")
+        raise typer.Exit(code=128 + signum) from None
     except (FileNotFoundError, InputError, ValueError, RuntimeError) as err:
         console.print(f"[red]error:[/red] {escape(str(err))}")
         raise typer.Exit(code=1) from None

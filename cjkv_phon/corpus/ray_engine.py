@@ -30,7 +30,7 @@ from typing import Any, Iterator
 
 import pyarrow as pa
 
-from cjkv_phon.corpus.engines import ENGINES, EngineTimings
+from cjkv_phon.corpus.engine_stats import EngineTimings
 from cjkv_phon.data.transcriber import Transcriber
 
 
@@ -43,7 +43,6 @@ def _ray() -> Any:
     return ray
 
 
-@ENGINES.register("ray")
 @dataclass(frozen=True)
 class RayEngine:
     """Ray Data engine.

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from cjkv_phon import atomic
 from cjkv_phon.data.phonemize import get_phonemizer
-from cjkv_phon.data.phonemize.base import PHONEMIZERS
+from cjkv_phon.data.phonemize.registry import PHONEMIZERS
 from cjkv_phon.dictionary.coverage import coverage_report
 from cjkv_phon.dictionary.lexicon import DictEntry, PivotDictionary, Side
 from cjkv_phon.dictionary.muse import MuseFile
