@@ -61,7 +61,8 @@ def build_dict_cli(
     union: Optional[bool] = typer.Option(None, "--union/--no-union", help=f"Also pivot via X-en files {R}: no].", show_default=False),
     keep_identical: Optional[bool] = typer.Option(None, "--keep-identical", help=f"Keep aaa -> aaa pairs {R}: no].", show_default=False),
     keep_noise: Optional[bool] = typer.Option(
-        None, "--keep-noise", help=f"Keep targets equal to the pivot or not in the target script {R}: no].",
+        None, "--keep-noise", help=f"Keep targets equal to the pivot or not in the target script, "
+        f"and sources not in the source script (Latin-script zh/ja words) {R}: no].",
         show_default=False),
     skip_malformed: Optional[bool] = typer.Option(None, "--skip-malformed", help=f"Skip bad MUSE lines {R}: no].", show_default=False),
     max_entries: Optional[int] = typer.Option(None, help=f"Keep the N best-supported entries {R}: all]."),

@@ -44,6 +44,11 @@ OUTPUT_COLUMNS: tuple[str, ...] = ("tokens", "ipa", "romanized", "status")
 WARM_UP_TOKENS: tuple[str, ...] = ("中国", "行", "ひらがな", "カタカナ", "한국", "Việt", "abc", "1", "。")
 
 
+# Sentences per ``Phonemizer.transcribe_many`` call: enough rows for a batched model step to cost
+# about as much as one row's (bench_cpp.py), few enough that progress still ticks.
+MODEL_BATCH = 256
+
+
 def list_column(rows: Sequence[Sequence[str]]) -> pa.Array:
     """A ``list<string>`` column from per-row sequences, via flat values and int32 offsets.
 
@@ -58,7 +63,9 @@ def transcribe_sentences(phonemizer: Any, sentences: Sequence[Sequence[str]],
                          ) -> list[Any]:
     """Each tokenised sentence through ``phonemizer.transcribe`` whole (readings depend on context).
 
-    The result for a sentence does not depend on which other sentences share the batch.
+    Sentences go to ``transcribe_many`` in chunks of :data:`MODEL_BATCH` (the zh polyphone model
+    runs once per chunk); the result for a sentence does not depend on which other sentences share
+    the batch (up to float rounding at an exact tie of the model's scores; none on CPP dev).
 
     Args:
         phonemizer: a :class:`~cjkv_phon.data.phonemize.base.Phonemizer` (``get_phonemizer``).
@@ -69,7 +76,14 @@ def transcribe_sentences(phonemizer: Any, sentences: Sequence[Sequence[str]],
     Returns:
         One :class:`~cjkv_phon.data.phonemize.transcription.Transcription` per sentence.
     """
-    return [phonemizer.transcribe(tokens) for tokens in (ticks(sentences) if ticks else sentences)]
+    out: list[Any] = []
+    chunk: list[Sequence[str]] = []
+    for tokens in (ticks(sentences) if ticks else sentences):
+        chunk.append(tokens)
+        if len(chunk) == MODEL_BATCH:
+            out.extend(phonemizer.transcribe_many(chunk))
+            chunk = []
+    return out + phonemizer.transcribe_many(chunk)
 
 
 def aligned_columns(sentences: Sequence[Sequence[str]], transcriptions: Sequence[Any]) -> dict[str, pa.Array]:

@@ -10,6 +10,7 @@ written to ``<out>/coverage.json``.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 from collections import Counter
@@ -22,6 +23,7 @@ import pyarrow.parquet as pq
 
 from cjkv_phon import atomic
 from cjkv_phon.data.phonemize import get_phonemizer
+from cjkv_phon.data.phonemize.registry import PHONEMIZERS
 from cjkv_phon.dictionary.coverage import coverage_report
 from cjkv_phon.dictionary.lexicon import DictEntry, PivotDictionary, Side
 from cjkv_phon.dictionary.muse import MuseFile
@@ -113,8 +115,35 @@ class BuildDictReport:
     coverage_path: Path | None = None
 
 
+# Phonemizer settings that read an input as one word in its own reading (a dictionary entry is a
+# word, not a sentence): zh from pypinyin's phrase table alone (the sentence model reads isolated
+# words worse, bench_cpp.py / G2P-TOOLS.md), ja with compounds unidic lacks read whole (閉包 heːhoː).
+WORD_SETTINGS: dict[str, dict[str, Any]] = {"native/zh": {"context_model": False},
+                                            "native/ja": {"words": True}}
+
+
+def word_phonemizer(lang: str, scheme: str) -> Any:
+    """The phonemizer that reads ``lang`` words as words (:data:`WORD_SETTINGS`), built once."""
+    settings = WORD_SETTINGS.get(f"{scheme}/{lang}")
+    if settings is None:
+        return get_phonemizer(lang, scheme)
+    key = (lang, scheme)
+    if key not in _WORD_PHONEMIZERS:
+        importlib.import_module(f"cjkv_phon.data.phonemize.{lang}")  # registers its classes
+        _WORD_PHONEMIZERS[key] = PHONEMIZERS[f"{scheme}/{lang}"](**settings)
+    return _WORD_PHONEMIZERS[key]
+
+
+_WORD_PHONEMIZERS: dict[tuple[str, str], Any] = {}
+
+
 class Transcriber:
-    """Transcribes dictionary words per language, once per distinct word (cached across pairs)."""
+    """Transcribes dictionary words per language, once per distinct word (cached across pairs).
+
+    Each side is read as one word in its own reading (:func:`word_phonemizer`), given as the tokens
+    the datasets would have (one per character for zh/ja), so the reading is split per token as
+    theirs are.
+    """
 
     def __init__(self, scheme: str) -> None:
         self.scheme = scheme
@@ -126,14 +155,14 @@ class Transcriber:
         key = (lang, word)
         if key not in self._cache:
             tokens = convention(lang).tokens(word)
-            tr = get_phonemizer(lang, self.scheme).transcribe(tokens)
+            tr = word_phonemizer(lang, self.scheme).transcribe(tokens)
             self._not_ok.update(f"{lang}:{s}" for s in tr.status if s != "ok")
             self._cache[key] = Side(word, tokens, tuple(tr.ipa), tuple(tr.romanized))
         return self._cache[key]
 
     def versions(self, langs: Sequence[str]) -> dict[str, dict[str, str]]:
         """Tool versions of the phonemizers used for ``langs``."""
-        return {lang: get_phonemizer(lang, self.scheme).versions() for lang in sorted(set(langs))}
+        return {lang: word_phonemizer(lang, self.scheme).versions() for lang in sorted(set(langs))}
 
     def status_counts(self) -> dict[str, int]:
         """Tokens per non-``ok`` status (``lang:status``) seen so far, for the build log."""

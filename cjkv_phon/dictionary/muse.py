@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from cjkv_phon.data.input_rules import char_problem
 from cjkv_phon.errors import InputError
 from cjkv_phon.provenance import sha256_file
 
@@ -59,6 +60,9 @@ def _parse_line(raw: bytes, path: Path, line_no: int) -> tuple[str, str] | None:
         raise InputError(f"undecodable bytes ({err.reason} at byte {err.start})", path, line_no,
                          raw) from None
     text = text.rstrip("\r\n")
+    problem = char_problem(text)  # NUL, ESC, a BOM ...: a damaged file, as build-data rejects it
+    if problem:
+        raise InputError(problem, path, line_no, text)
     if not text.strip(" \t"):
         return None
     fields = _FIELDS.split(text)
@@ -78,8 +82,9 @@ def read_muse(path: str | Path, *, skip_malformed: bool = False) -> MuseFile:
 
     Raises:
         FileNotFoundError: the file is missing.
-        InputError: a line has no separator, an empty side, more than two fields or bytes that are
-            not UTF-8 (unless ``skip_malformed``).
+        InputError: a line has no separator, an empty side, more than two fields, bytes that are
+            not UTF-8 or a character no source may hold (control characters such as NUL and ESC,
+            a byte-order mark; ``data.input_rules.char_problem``), unless ``skip_malformed``.
     """
     path = Path(path)
     src, _, tgt = path.stem.partition("-")

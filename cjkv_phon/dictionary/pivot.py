@@ -12,7 +12,9 @@ only spend the code-switching ratio on no-ops, so they are dropped unless ``keep
 
 The same copies make a non-identical kind of noise: 高潮 -> ``orgasm``, whose target side is the English
 pivot word itself, or any target word not written in the target language's orthography
-(``orthography.in_orthography``). Those are dropped too unless ``keep_noise`` is set; the counts of
+(``orthography.in_orthography``), and any source word not written in the source language's
+orthography (Latin-script "Chinese" and "Japanese" words: ``ace`` -> ách, ``age`` -> 나이). Those are
+dropped too unless ``keep_noise`` is set; the counts of
 each rule are logged and, with ``stats``, returned to the caller (build-dict stores them in the
 parquet metadata under ``noise_filter``).
 """
@@ -89,9 +91,11 @@ def pivot(source_files: Iterable[MuseFile], target_files: Iterable[MuseFile],
         source_lang, target_lang: S and T, checked against the files' names.
         keep_identical: keep pairs whose two sides are the same word (see module doc); such a Latin copy
             is usually also its own English pivot, so it survives only with ``keep_noise`` too.
-        keep_noise: keep target words equal to their English pivot or outside the target orthography.
+        keep_noise: keep target words equal to their English pivot or outside the target orthography,
+            and source words outside the source orthography.
         stats: if given, filled with the number of pairs each rule dropped (``identical``,
-            ``target_is_pivot``, ``target_not_in_orthography``) and the pairs before and after.
+            ``target_is_pivot``, ``target_not_in_orthography``, ``source_not_in_orthography``) and
+            the pairs before and after.
 
     Returns:
         Deduplicated entries sorted by source, then descending support, then target (deterministic).
@@ -104,7 +108,7 @@ def pivot(source_files: Iterable[MuseFile], target_files: Iterable[MuseFile],
             for t in by_en_tgt[english]:
                 links[(s, t)].add(english)
     counts = {"pairs_pivoted": len(links), "identical": 0, "target_is_pivot": 0,
-              "target_not_in_orthography": 0}
+              "target_not_in_orthography": 0, "source_not_in_orthography": 0}
     if not keep_identical:
         identical = [k for k in links if k[0].lower() == k[1].lower()]
         for k in identical:
@@ -119,6 +123,12 @@ def pivot(source_files: Iterable[MuseFile], target_files: Iterable[MuseFile],
         for k in foreign:
             del links[k]
         counts["target_is_pivot"], counts["target_not_in_orthography"] = len(is_pivot), len(foreign)
+        foreign_source = [k for k in links if not in_orthography(source_lang, k[0])]
+        for k in foreign_source:
+            del links[k]
+        counts["source_not_in_orthography"] = len(foreign_source)
+        log.info("%s-%s: dropped %d pairs whose source is not in %s orthography", source_lang,
+                 target_lang, len(foreign_source), source_lang)
         log.info("%s-%s: dropped %d pairs whose target is the English pivot and %d whose target is not "
                  "in %s orthography", source_lang, target_lang, len(is_pivot), len(foreign), target_lang)
     counts["pairs_kept"] = len(links)

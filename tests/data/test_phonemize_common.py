@@ -42,7 +42,7 @@ def test_empty_sentence_gives_empty_tuples_and_empty_token_is_an_input_error():
 
 def test_versions_name_the_tools():
     assert set(get_phonemizer("zh").versions()) == {"pypinyin", "dragonmapper",
-                                                    "opencc-python-reimplemented"}
+                                                    "opencc-python-reimplemented", "g2pM", "torch"}
     assert get_phonemizer("vi", "paper").versions() == {"viphoneme": "3.0.0"}
 
 

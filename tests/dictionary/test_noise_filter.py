@@ -35,8 +35,22 @@ def test_the_filter_counts_what_it_drops_and_keep_noise_keeps_it(muse_dir, defau
     assert all(in_orthography("vi", e.target) for e in filtered)
     assert pairs < noisy_pairs
     assert stats["pairs_kept"] == len(filtered)
-    assert len(noisy) - len(filtered) == stats["target_is_pivot"] + stats["target_not_in_orthography"]
+    assert len(noisy) - len(filtered) == (stats["target_is_pivot"] + stats["target_not_in_orthography"]
+                                          + stats["source_not_in_orthography"])
     assert stats["target_is_pivot"] > 0.4 * len(noisy)        # about half of zh-vi was pivot copies
+
+
+def test_latin_script_sources_are_dropped_unless_keep_noise(muse_dir):
+    # issue 22: MUSE zh/ja hold English words (ace -> ách, age -> 나이) that are no Chinese/Japanese
+    from cjkv_phon.dictionary.orthography import in_orthography
+
+    for pair, lang in (("zh-vi", "zh"), ("ja-ko", "ja")):
+        stats: dict[str, int] = {}
+        filtered, _ = pivot_pair(muse_dir, pair, stats=stats)
+        noisy, _ = pivot_pair(muse_dir, pair, keep_noise=True)
+        assert all(in_orthography(lang, e.source) for e in filtered)
+        assert any(e.source == "ace" or e.source == "age" for e in noisy)
+        assert stats["source_not_in_orthography"] > 100   # 242 zh-vi, 602 ja-ko (issue 22)
 
 
 @pytest.mark.parametrize("lang,good,bad", [

@@ -77,6 +77,11 @@ class Phonemizer(ABC):
         ipa, romanized, status = zip(*pieces)
         return Transcription(ipa, romanized, status, result.read_as)
 
+    def transcribe_many(self, sentences: Sequence[Sequence[str]]) -> list[Transcription]:
+        """:meth:`transcribe` of each sentence; a phonemizer with a batched model (zh) overrides it
+        to run the model once per batch. Each result is the one :meth:`transcribe` gives."""
+        return [self.transcribe(tokens) for tokens in sentences]
+
     @abstractmethod
     def _transcribe(self, tokens: tuple[str, ...]) -> Transcription:
         """Transcribe one normalised sentence (the language's own work, behind :meth:`transcribe`)."""

@@ -31,6 +31,15 @@ is read character by character, each kanji as fugashi reads it alone, else by py
 dictionary (unidic has 演 only inside words); kana read themselves. Latin, digits and symbols pass
 through; a character nothing can read (hangul, 𠮷 unknown alone) is ``failed``.
 
+A token keeps its own vowel: where a long vowel forms across a token edge (地 | 域 read チイキ, の
+word こと before を), the second token's IPA would start with the length mark; it gets the vowel
+the mark lengthens instead (域 ``ikʲi``, を ``o``; :func:`own_vowel`). Only a token that is itself
+ー reads ``ː``.
+
+Dictionary words (``words=True``, used by ``build-dict``): each input is one word, and a kanji
+compound unidic does not list is read whole by pykakasi's compound dictionary (閉包 ヘイホウ
+``heːhoː``, not 閉 ヘー + 包 ツツミ) before being split over its tokens (:meth:`NativeJa._word_morphemes`).
+
 Sound across token and morpheme edges: a reading that ends in ッ or ン is converted with the next
 reading's first mora in view, so 日 | 本 (ニッ | ポン) gives ``ɲip`` | ``poɴ`` and ``nip`` | ``pon``
 instead of a glottal stop and ``nitsu``; a reading that is one vowel kana lengthens the vowel before
@@ -78,6 +87,8 @@ JAPANESE_SCRIPTS = frozenset({"han", "kana"})
 # A reading piece ending in these changes with the next sound (gemination, nasal place).
 _CONTEXT_ENDS = frozenset("ッン")
 _VOWEL_KANA = frozenset("アイウエオ")
+LENGTH = "ː"
+_IPA_VOWELS = frozenset("aiɯeo")
 # (start, end, kind, text, group): kind is the status; for ok/fallback, text is a katakana reading;
 # segments of one group are one morpheme's reading split over tokens, converted together.
 Segment = tuple[int, int, str, str, object]
@@ -95,6 +106,19 @@ def hepburn(kakasi: pykakasi.kakasi, text: str) -> str | None:
     if "".join(s["orig"] for s in segments) != text or not all(s["hepburn"] for s in segments):
         return None
     return "".join(s["hepburn"] for s in segments)
+
+
+def own_vowel(piece: Piece, before: str) -> Piece:
+    """A token's piece that would start with the length mark, given its own vowel instead.
+
+    A long vowel split over tokens (地域 チイキ as 地 | 域, こと | を read コトー) leaves the second
+    token a bare ``ː``; each token keeps the vowel it carries (域 ``ikʲi``, を ``o``): the vowel the
+    mark lengthens, i.e. the last vowel of the IPA ``before`` it. Only a token that is itself ー keeps
+    the mark (the caller's test). Joined, the sentence reads the same up to how length is written.
+    """
+    vowels = [c for c in before if c in _IPA_VOWELS]
+    rest = piece.ipa[len(LENGTH):]
+    return Piece((vowels[-1] if vowels else "") + rest or piece.ipa, piece.romanized, piece.status)
 
 
 def is_reading(kana: str | None) -> bool:
@@ -128,8 +152,10 @@ class NativeJa(Phonemizer):
 
     memo_dicts = ("_memo", "_fields")
 
-    def __init__(self, cache: bool = True) -> None:
+    def __init__(self, cache: bool = True, words: bool = False) -> None:
         super().__init__(cache)
+        # True: each input is one word (a dictionary entry), read whole (see _word_morphemes).
+        self.words = words
         self._tagger = fugashi.Tagger()
         # epitran's map-and-rules engine without the panphon feature table we never use (~4 s and
         # ~100 MB per instance) and with rules skipped where they cannot match (same output).
@@ -153,7 +179,8 @@ class NativeJa(Phonemizer):
         text = original.translate(self._fold)
         cuts = list(accumulate(map(len, tokens)))  # token end offsets
         segments: list[Segment] = []
-        for index, (start, end, kana, pron) in enumerate(self._morphemes(text)):
+        found_morphemes = self._word_morphemes(text) if self.words else self._morphemes(text)
+        for index, (start, end, kana, pron) in enumerate(found_morphemes):
             first = bisect.bisect_right(cuts, start)  # token edges strictly inside the morpheme
             inner = tuple(c - start for c in cuts[first:bisect.bisect_left(cuts, end, first)])
             surface = text[start:end]
@@ -187,6 +214,22 @@ class NativeJa(Phonemizer):
         if pos < len(text):
             out.append((pos, len(text), None, None))
         return _join_small_kana(out, text)
+
+    def _word_morphemes(self, text: str) -> list[tuple[int, int, str | None, str | None]]:
+        """The morphemes of ``text`` read as one word: a kanji compound unidic does not list.
+
+        unidic splits an unknown compound into its parts and reads each as a word of its own (閉包 as
+        閉 ヘー + 包 ツツミ, a kun reading); pykakasi's dictionary lists compounds and gives the word's
+        reading (ヘイホウ). It is used when unidic split a word of kanji (and kana) into several
+        morphemes and pykakasi reads the whole word as one unit; the reading is then split over the
+        word's tokens like any morpheme's.
+        """
+        morphemes = self._morphemes(text)
+        if len(morphemes) < 2 or not any(script_of(c) == "han" for c in text) or \
+                not all(script_of(c) in JAPANESE_SCRIPTS for c in text):
+            return morphemes
+        reading = self._kakasi_reading(text)
+        return [(0, len(text), reading, reading)] if reading else morphemes
 
     def _readings(self, word: fugashi.UnidicNode) -> tuple[str | None, str | None]:
         """A morpheme's ``kana`` and ``pron`` fields.
@@ -287,10 +330,19 @@ class NativeJa(Phonemizer):
         kana = "".join(seg["kana"] for seg in found) if found else ""
         return kana if is_reading(kana) and "".join(seg["orig"] for seg in found) == char else ""
 
+    def _kakasi_reading(self, text: str) -> str:
+        """pykakasi's reading of ``text`` as one unit (``""`` if it splits it or has none): its
+        dictionary lists on readings unidic gives a lone kanji only inside words (物 ブツ)."""
+        found = self._kakasi.convert(text)
+        if len(found) == 1 and found[0]["orig"] == text and is_reading(found[0]["kana"]):
+            return found[0]["kana"]
+        return ""
+
     def _candidates(self, char: str) -> frozenset[str]:
         """Readings a kanji may take inside a word: its lone readings and their sandhi forms."""
         def compute(c: str) -> frozenset[str]:
-            readings = {w.feature.kana for w in self._tagger(c)} | {self._char_reading(c)}
+            readings = {w.feature.kana for w in self._tagger(c)} | {self._char_reading(c),
+                                                                    self._kakasi_reading(c)}
             return frozenset().union(*(reading_variants(r) for r in readings if is_reading(r)))
         return self._cached(("k", char), compute, char)
 
@@ -327,6 +379,8 @@ class NativeJa(Phonemizer):
             pieces = self._cached(("g", kind, parts, next_mora, prev_vowel), self._group_pieces, kind,
                                   parts, next_mora, prev_vowel)
             for (a, b, _, _, _), piece in zip(segments[i:j], pieces):
+                if piece is not None and piece.ipa.startswith(LENGTH) and original[a] != "ー":
+                    piece = own_vowel(piece, spans[-1][2].ipa if spans and spans[-1][1] == a else "")
                 spans.append((a, b, piece if piece is not None else failed(original[a:b])))
             i = j
         return spans

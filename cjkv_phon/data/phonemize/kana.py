@@ -10,6 +10,11 @@ over morae (not kana: ``シャ`` is one mora and never splits):
   シャ | チョウ although 長 alone reads ナガ;
 * otherwise a kanji costs 2 plus the distance from a proportional share of the morae (jukujikun such
   as 大人 オトナ, 今日 キョウ split by length), and a character with no mora at all costs 10;
+* a kanji's span that would start with the second half of a long vowel (``ー``, ``ウ`` after an o or
+  u mora, ``イ`` after an e mora: 路上 ロジョウ, 指定 シテイ), or with ``ン`` or ``ッ`` (no reading
+  starts so), costs :data:`LONG_VOWEL_START` more, so the long vowel stays with the character whose
+  syllable it lengthens (路 | 上 ロ | ジョウ, not
+  ロジョ | ウ); a reading that does start so (子牛 コ | ウシ) is still found by the zero-cost pass;
 * ties give the extra mora to the earlier character (大人 -> オト | ナ).
 """
 
@@ -25,7 +30,14 @@ _HIRAGANA_FIRST, _HIRAGANA_LAST, _KATAKANA_SHIFT = 0x3041, 0x3096, 0x60
 # Combining dakuten and handakuten: カ + ゛ composes to ガ, ホ + ゜ to ポ (rendaku, 日本 ニッポン).
 _VOICING_MARKS = ("\u3099", "\u309a")
 _GEMINATING_ENDS = frozenset("ツクチキ")  # 日 ニチ -> ニッ in 日本 ニッポン, 学 ガク -> ガッ in 学校
+ITERATION_MARK = "々"
 _MAX_SPAN = 6  # morae one character can take (承 uketamawa(ru) is the long end)
+# Extra cost of a kanji span that starts inside a long vowel (module docstring): more than the
+# proportional share can give back (a tie is decided by 0.5), less than a kana's mismatch (4).
+LONG_VOWEL_START = 3.0
+# (vowel of a mora, next mora) pairs that read as one long vowel: トウ, スウ, ケイ.
+_LONG_PAIRS = frozenset({("o", "ウ"), ("u", "ウ"), ("e", "イ")})
+_NEVER_FIRST = frozenset({"ー", "ン", "ッ"})
 
 
 @lru_cache(maxsize=1)
@@ -73,6 +85,18 @@ def _is_kana(char: str) -> bool:
     return "\u3041" <= char <= "\u30ff"
 
 
+def mora_vowel(mora: str) -> str:
+    """The vowel letter a katakana mora ends in (``"ショ"`` -> ``"o"``; ``""`` for ン ッ ー)."""
+    roman = katakana_to_hepburn(mora) if mora not in ("ー", "ッ", "ン") else ""
+    return roman[-1] if roman[-1:] in tuple("aiueo") else ""
+
+
+def starts_in_long_vowel(previous: str, mora: str) -> bool:
+    """True when ``mora`` after ``previous`` cannot begin a kanji's reading: the second half of a
+    long vowel (ー, トウ, ケイ), or ン / ッ, which no reading starts with."""
+    return mora in _NEVER_FIRST or (mora_vowel(previous), mora) in _LONG_PAIRS
+
+
 def _cost(kana: str | None, piece: str, size: int, share: float, readings: frozenset[str]) -> float:
     """Cost of giving one character (its katakana if it is kana, else its readings) ``piece``."""
     if size == 0:
@@ -107,6 +131,9 @@ def align_morae(surface: str, mora_list: list[str],
         [(0, 1), (1, 3)]
     """
     options = [frozenset({to_katakana(c)}) if _is_kana(c) else frozenset(candidates(c)) for c in surface]
+    for i in range(1, len(surface)):
+        if surface[i] == ITERATION_MARK:  # 々 repeats the character before it (津々 シン | シン)
+            options[i] = options[i - 1]
     exact = _exact(surface, mora_list, options)
     if exact is not None:
         return exact
@@ -131,9 +158,13 @@ def _programme(surface: str, mora_list: list[str],
             if best[i][j] == inf:
                 continue
             most = min(_MAX_SPAN, k - j - least * (n - i - 1))
+            # A kanji span starting inside a long vowel (module docstring).
+            inside = kana[i] is None and 0 < j < k and starts_in_long_vowel(mora_list[j - 1], mora_list[j])
             for size in range(least, most + 1):
                 piece = "".join(mora_list[j:j + size])
                 cost = best[i][j] + _cost(kana[i], piece, size, share, options[i])
+                if inside and size:
+                    cost += LONG_VOWEL_START
                 if cost <= best[i + 1][j + size]:  # "<=": a later start wins, i.e. earlier chars longer
                     best[i + 1][j + size], back[i + 1][j + size] = cost, j
     if best[n][k] == inf:  # more morae than _MAX_SPAN per character: plain proportional split

@@ -16,7 +16,8 @@ morpheme is converted here, and every kana character gets the part of the IPA it
   ``ŋ`` before k g, ``ɴ`` at the end, and the nasal glide ``ɰ̃`` before vowels, glides and fricatives
   (the WikiPron/Vance convention; epitran writes a nasal vowel copy there);
 * ``ー``, and a vowel kana after the same vowel or ``イ`` after e and ``ウ`` after o (epitran's
-  ``ei -> eː``, ``oɯ -> oː``), lengthen the vowel: ``ː``. Readings are converted one morpheme at a
+  ``ei -> eː``, ``oɯ -> oː``), lengthen the vowel: ``ː``; a vowel kana after a long vowel is a vowel
+  of its own (エーイチ ``eːit͡ɕi``). Readings are converted one morpheme at a
   time, so this never joins two words (unidic's ``pron`` already writes most long vowels ``ー``).
 
 ``next_kana`` is the first unit of the following reading, which decides ``ッ`` and ``ン`` at the end;
@@ -127,10 +128,9 @@ def kana_ipa(kana: str, next_kana: str = "", prev_vowel: str = "") -> list[str]:
         if len(pieces) < len(unit):
             pieces += [""] * (len(unit) - len(pieces))
         out.extend(pieces)
-        if ipa and ipa[-1] in _VOWELS:
-            last_vowel = ipa[-1]
-        elif unit not in ("ー",) and not (unit in _KANA_VOWEL and pieces == ["ː"]):
-            last_vowel = ""
+        # After a long vowel (ー, or a kana that lengthened one) a vowel kana is a vowel of its own
+        # (エーイチ: the イ of 一 is i, not a second length mark).
+        last_vowel = ipa[-1] if ipa and ipa[-1] in _VOWELS and pieces != ["ː"] else ""
     return out
 
 

@@ -61,6 +61,19 @@ def read_table(name: str, required: tuple[str, ...],
 
 
 @lru_cache(maxsize=None)
+@lru_cache(maxsize=None)
+def opencc_ambiguous(name: str) -> frozenset[str]:
+    """Characters an OpenCC table folds to several candidates (``於<TAB>于 於``, ``乾<TAB>干 乾``),
+    which :func:`opencc_char_map` leaves unfolded."""
+    text = (resources.files("opencc") / "dictionary" / name).read_text(encoding="utf-8")
+    out = set()
+    for line in text.splitlines():
+        source, _, targets = line.partition("\t")
+        if len(source) == 1 and len(targets.split()) > 1:
+            out.add(source)
+    return frozenset(out)
+
+
 def opencc_char_map(name: str) -> dict[int, str]:
     """An OpenCC character table as a ``str.translate`` map, unambiguous one-character entries only.
 
