@@ -14,10 +14,19 @@ from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from cjkv_phon.cli.app import app
+from cjkv_phon.cli.console import fail
+
+
+def _one_line(err: BaseException) -> str:
+    """An error as one line: an ``OSError`` with its path and reason (``str`` of one may lack the
+    path, and Arrow's carry a C++ source location on further lines)."""
+    if isinstance(err, OSError) and err.strerror:
+        where = f"{err.filename}: " if err.filename else ""
+        return f"{where}{err.strerror}"
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
 
 
 def summary_table(report) -> Table:  # noqa: ANN001  (PhonemizeReport; imported lazily)
@@ -56,6 +65,11 @@ def phonemize_cli(
     ray_address: Optional[str] = typer.Option(None, help="Existing Ray cluster (e.g. auto, "
                                               "ray://head:10001) [default: a new local Ray]."),
     ray_cpus: Optional[int] = typer.Option(None, help="CPUs of the local Ray [default: all]."),
+    overwrite_columns: bool = typer.Option(False, "--overwrite-columns", help="Let the transcription "
+                                           "replace input columns named ipa, romanized, status (or tokens "
+                                           "when it is not the sentence column) [default: an error]."),
+    allow_empty: bool = typer.Option(False, "--allow-empty", help="Accept an input without sentences "
+                                     "[default: an error]."),
 ) -> None:
     """Transcribe text into tokens, IPA, Romanized and status, with build-data's readings."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -67,16 +81,17 @@ def phonemize_cli(
         cfg = PhonemizeConfig(lang=lang, input=input, output=output, format=fmt, scheme=scheme,
                               tokenize=tokenize, column=column, split=split, engine=engine,
                               workers=workers, start_method=start_method, batch_size=batch_size,
-                              ray_address=ray_address,
-                              ray_cpus=ray_cpus)
+                              ray_address=ray_address, ray_cpus=ray_cpus,
+                              overwrite_columns=overwrite_columns, allow_empty=allow_empty)
     except ValueError as err:  # unknown language, scheme, format...: a usage error
-        raise typer.BadParameter(str(err)) from None
+        fail(str(err), code=2)
     console = Console(stderr=True)  # stdout may be the output itself
     columns = (TextColumn("phonemizing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
         # Refreshed per batch, not by rich's timer thread: with no other thread running, the
         # local engine can fork its workers from a parent that has set up once (corpus/lanes.py).
-        with Progress(*columns, console=console, transient=True, auto_refresh=False) as progress:
+        with Progress(*columns, console=console, transient=True, auto_refresh=False,
+                      disable=not console.is_terminal) as progress:   # no stray line off a terminal
             bar = progress.add_task("sentences", total=None)
 
             def advance(n: int) -> None:
@@ -84,7 +99,8 @@ def phonemize_cli(
                 progress.refresh()
 
             report = phonemize(cfg, on_batch=advance)
-    except (FileNotFoundError, InputError, ValueError, RuntimeError) as err:
-        console.print(f"[red]error:[/red] {escape(str(err))}")
-        raise typer.Exit(code=1) from None
+    except (OSError, InputError, ValueError, RuntimeError, OverflowError) as err:
+        # OSError: a missing input, a full disk, an output whose folder is a file, a device that
+        # refuses writes; each is one line naming the path (never a traceback).
+        fail(_one_line(err))
     console.print(summary_table(report))

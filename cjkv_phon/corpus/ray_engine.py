@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import socket
 import time
 import uuid
 from dataclasses import dataclass
@@ -43,6 +44,25 @@ def _ray() -> Any:
     return ray
 
 
+CONNECT_TIMEOUT_S = 10.0
+
+
+def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
+    """Raise a one-line ``RuntimeError`` if ``host:port`` (or ``ray://host:port``) does not accept a
+    TCP connection within ``timeout`` seconds; ``auto`` and other forms are left to Ray."""
+    hostport = address.removeprefix("ray://")
+    host, sep, port = hostport.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as err:
+        reason = err.strerror or str(err) or type(err).__name__
+        raise RuntimeError(f"--ray-address {address}: no Ray cluster answers there ({reason}, waited at "
+                           f"most {timeout:.0f} s); start one with `ray start --head`, or leave out "
+                           "--ray-address for a local Ray") from None
+
+
 @ENGINES.register("ray")
 @dataclass(frozen=True)
 class RayEngine:
@@ -60,12 +80,25 @@ class RayEngine:
     actors: int | None = None
 
     def connect(self) -> Any:
-        """Start (or join) Ray once per process and return the ``ray`` module."""
+        """Start (or join) Ray once per process and return the ``ray`` module.
+
+        Raises:
+            RuntimeError: one line, when the cluster at ``address`` cannot be reached (checked with
+                a TCP connect of at most :data:`CONNECT_TIMEOUT_S` first: Ray itself retries an
+                unreachable address for minutes) or when ``auto`` finds no running cluster.
+        """
         ray = _ray()
         if not ray.is_initialized():
-            ray.init(address=self.address or "local",
-                     num_cpus=None if self.address else self.num_cpus,
-                     include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
+            if self.address:
+                check_reachable(self.address)
+            try:
+                ray.init(address=self.address or "local",
+                         num_cpus=None if self.address else self.num_cpus,
+                         include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
+            except (ConnectionError, TimeoutError, ValueError, RuntimeError) as err:
+                first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+                raise RuntimeError(f"--ray-address {self.address or 'local'}: cannot start or join Ray: "
+                                   f"{first}") from None
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True  # same row order as the input, always
         context.enable_progress_bars = False             # the CLI shows its own progress
