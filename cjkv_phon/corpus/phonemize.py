@@ -192,10 +192,23 @@ def phonemize(cfg: PhonemizeConfig, on_batch: Callable[[int], None] | None = Non
     tokenize = resolve_tokenize(cfg, corpus)
     transcriber = Transcriber(cfg.lang, cfg.scheme, tokenize, corpus.column)
     read_s, read_cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
+    owned = engine is None
     if engine is None:
         engine = (make_engine("ray", address=cfg.ray_address, num_cpus=cfg.ray_cpus)
                   if cfg.engine == "ray" else make_engine("local", workers=cfg.workers,
                                                           start_method=cfg.start_method))
+    try:
+        return _run(cfg, corpus, tokenize, transcriber, engine, on_batch,
+                    (start, cpu_start, read_s, read_cpu_s))
+    finally:
+        if owned and hasattr(engine, "close"):
+            engine.close()       # a local Ray this run started is stopped with its actors
+
+
+def _run(cfg: PhonemizeConfig, corpus: CorpusInput, tokenize: str, transcriber: Transcriber, engine: Any,
+         on_batch: Callable[[int], None] | None, clock: tuple[float, float, float, float]) -> PhonemizeReport:
+    """Transcribe ``corpus`` on ``engine`` and write the output (``phonemize`` after reading)."""
+    start, cpu_start, read_s, read_cpu_s = clock
     if cfg.shards:
         return _write_shards(cfg, corpus, transcriber, engine, start, read_s)
     fmt = output_format(cfg.output, cfg.format)
