@@ -18,6 +18,8 @@ from cjkv_phon.cli.console import console, fail, print_table
 
 # benchmarks/results (cjkv_phon.bench.presets.RESULTS_DIR, which imports more than --help needs)
 RESULTS_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
+# The packaged presets, listed from their folder so that --help never goes stale.
+PRESET_NAMES = sorted(p.stem for p in (RESULTS_DIR.parent / "presets").glob("*.yaml"))
 
 
 def _split(value: Optional[str]) -> Optional[tuple[str, ...]]:
@@ -53,7 +55,7 @@ def bench_cli(
     pair: Optional[str] = typer.Option(None, help="Pairs such as zh-vi,ja-ko [default: the preset's]."),
     seeds: Optional[int] = typer.Option(None, help="Number of seeds (runs seeds 1..N) "
                                         "[default: the preset's]."),
-    preset: str = typer.Option("smoke", help="smoke | cpu | paper, or a preset YAML file."),
+    preset: str = typer.Option("smoke", help=f"{' | '.join(PRESET_NAMES)}, or a preset YAML file."),
     results: Optional[str] = typer.Option(None, help="Results folder "
                                           "[default: benchmarks/results/<preset>]."),
     backbone: Optional[str] = typer.Option(None, help="Backbones, comma-separated [default: the preset's]."),
