@@ -29,7 +29,8 @@ from rich.console import Console
 from rich.table import Table
 
 from cjkv_phon.atomic import write_json
-from cjkv_phon.data.build import BuildDataConfig, BuildReport, build_data
+from cjkv_phon.data.build import build_data
+from cjkv_phon.data.build_plan import BuildDataConfig, BuildReport
 from cjkv_phon.provenance import git_commit
 from cjkv_phon.recipes import config_to_dict, load_config
 from cjkv_phon.schema import LANGS, SCHEMES

@@ -2,7 +2,7 @@
 
 For each system: a few optimizer steps (prepare + losses + backward + AdamW) on batches of real
 PAN-X zh training sentences with the e5-small backbone, reporting wall and CPU seconds per step;
-then the evaluation cost (forward + Viterbi, ``trainer.predict_tags``) per PAN-X zh test sentence.
+then the evaluation cost (forward + Viterbi, ``evaluation.predict_tags``) per PAN-X zh test sentence.
 Transcriptions are the tokens themselves (the cost of PE hardly depends on them) and the dictionary
 is the MUSE zh-en-vi pivot with tokens as transcriptions, so no build step is needed.
 CPU seconds are what an idle core would take; wall seconds depend on what else the machine runs.
@@ -36,7 +36,8 @@ from cjkv_phon.training.batches import Collator, Example, split_examples
 from cjkv_phon.training.config import TrainConfig
 from cjkv_phon.training.model import ModelSettings, PhoneXLModel
 from cjkv_phon.training.system import SYSTEMS
-from cjkv_phon.training.trainer import param_groups, predict_tags
+from cjkv_phon.training.evaluation import predict_tags
+from cjkv_phon.training.optimizer import param_groups
 
 import cjkv_phon.training.systems  # noqa: F401  (registers the systems)
 

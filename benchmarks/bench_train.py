@@ -59,7 +59,7 @@ CPU_PRESET = dict(lr=5e-5, head_lr=1e-3, batch_size=16, max_subwords=128, warmup
 
 
 def legacy_predict(model, collator, examples, batch_size: int) -> list[list[str]]:
-    """``trainer.predict_tags`` as it was before length-aware evaluation (the "before" path)."""
+    """``evaluation.predict_tags`` as it was before length-aware evaluation (the "before" path)."""
     from cjkv_phon.training.batches import rejoin, split_examples
     chunks = split_examples(examples, collator)
     order = sorted(range(len(chunks)), key=lambda k: len(chunks[k].tokens))
@@ -88,8 +88,10 @@ def run_variant(args: argparse.Namespace) -> dict:
     from cjkv_phon.training.bucketing import epoch_batches, subword_length
     from cjkv_phon.training.config import TrainConfig
     from cjkv_phon.training.system import Stage
-    from cjkv_phon.training.trainer import (_accelerator, build_run, param_groups, predict_tags,
-                                            repair_iob, train_step)
+    from cjkv_phon.training.evaluation import predict_tags
+    from cjkv_phon.training.optimizer import param_groups
+    from cjkv_phon.training.run_data import repair_iob
+    from cjkv_phon.training.trainer import _accelerator, build_run, train_step
     from cjkv_phon.training.batches import split_examples
     from cjkv_phon.training.trim import trim_run_vocabulary
 

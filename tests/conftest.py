@@ -37,7 +37,8 @@ def built_data(tmp_path_factory: pytest.TempPathFactory, xtreme_dir: Path) -> Pa
     Both tasks, all four languages, all splits (minus udpos ko train, absent from XTREME), the first
     40 sentences of each file, scheme ``native``, via ``build_data`` into a temporary folder.
     """
-    from cjkv_phon.data.build import BuildDataConfig, build_data
+    from cjkv_phon.data.build import build_data
+    from cjkv_phon.data.build_plan import BuildDataConfig
 
     out = tmp_path_factory.mktemp("built_data") / "xtreme-cjkv-phonemic"
     build_data(BuildDataConfig(source=str(xtreme_dir), max_sentences=40, scheme="native", out=str(out)))

@@ -123,7 +123,8 @@ def device_info() -> dict[str, Any]:
 
 def build_inputs(args: argparse.Namespace, work: Path) -> tuple[Path, Path, dict[str, float]]:
     """Build PAN-X zh+vi and the zh-vi dictionary under ``work``; returns (data dir, dict dir, seconds)."""
-    from cjkv_phon.data.build import BuildDataConfig, build_data
+    from cjkv_phon.data.build import build_data
+    from cjkv_phon.data.build_plan import BuildDataConfig
     from cjkv_phon.dictionary.build import BuildDictConfig, build_dict
 
     seconds = {}

@@ -23,7 +23,7 @@ from cjkv_phon.cli.progress import build_progress
 from cjkv_phon.errors import InputError, NothingToBuild
 
 if TYPE_CHECKING:
-    from cjkv_phon.data.build import BuildReport
+    from cjkv_phon.data.build_plan import BuildReport
 
 DEFAULT_RECIPE = Path("pipelines/build-data.yaml")
 DEFAULT_RELEASE = Path("releases/xtreme-cjkv-phonemic")
@@ -77,8 +77,9 @@ def build_data_cli(
                                                f"of failing {_RECIPE}; built-in: no].", show_default=False),
 ) -> None:
     """Build the phonemic XTREME release: parquet per (task, lang, split), card and manifest."""
-    from cjkv_phon.data.build import BuildDataConfig, build_data
-    from cjkv_phon.data.lanes import Interrupted, signals_as_interrupt
+    from cjkv_phon.data.build import build_data
+    from cjkv_phon.data.build_plan import BuildDataConfig
+    from cjkv_phon.workers.lifetime import Interrupted, signals_as_interrupt
     from cjkv_phon.recipes import load_config
 
     overrides = dict(source=source, tasks=_csv(tasks), langs=_csv(langs), splits=_csv(splits),

@@ -10,6 +10,7 @@ The library is imported inside the command, so ``cjkv --help`` never loads the p
 
 from __future__ import annotations
 
+import signal
 from typing import Optional
 
 import typer
@@ -76,6 +77,7 @@ def phonemize_cli(
 
     from cjkv_phon.corpus.phonemize import PhonemizeConfig, phonemize
     from cjkv_phon.errors import InputError
+    from cjkv_phon.workers.lifetime import Interrupted, signals_as_interrupt
 
     try:
         cfg = PhonemizeConfig(lang=lang, input=input, output=output, format=fmt, scheme=scheme,
@@ -89,9 +91,11 @@ def phonemize_cli(
     columns = (TextColumn("phonemizing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
         # Refreshed per batch, not by rich's timer thread: with no other thread running, the
-        # local engine can fork its workers from a parent that has set up once (corpus/lanes.py).
-        with Progress(*columns, console=console, transient=True, auto_refresh=False,
-                      disable=not console.is_terminal) as progress:   # no stray line off a terminal
+        # local engine can fork its workers from a parent that has set up once (workers/pool.py).
+        # SIGTERM/SIGHUP unwind like Ctrl-C: the workers are killed and the temporary output removed.
+        with signals_as_interrupt(), \
+                Progress(*columns, console=console, transient=True, auto_refresh=False,
+                         disable=not console.is_terminal) as progress:   # no stray line off a terminal
             bar = progress.add_task("sentences", total=None)
 
             def advance(n: int) -> None:
@@ -99,6 +103,11 @@ def phonemize_cli(
                 progress.refresh()
 
             report = phonemize(cfg, on_batch=advance)
+    except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM/SIGHUP unwound the same way (Interrupted)
+        signum = err.signum if isinstance(err, Interrupted) else signal.SIGINT
+        unwritten = "" if output is None else f"; {output} is not written"
+        fail(f"stopped by {signal.Signals(signum).name}; the workers are stopped{unwritten}",
+             code=128 + signum)
     except (OSError, InputError, ValueError, RuntimeError, OverflowError) as err:
         # OSError: a missing input, a full disk, an output whose folder is a file, a device that
         # refuses writes; each is one line naming the path (never a traceback).

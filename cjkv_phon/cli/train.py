@@ -17,7 +17,7 @@ from typing import Any, Optional
 import typer
 from rich.table import Table
 
-from cjkv_phon.cli import names
+import cjkv_phon.cli.names as names
 from cjkv_phon.cli.app import app
 from cjkv_phon.cli.console import fail, print_table
 

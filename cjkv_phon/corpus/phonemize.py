@@ -22,7 +22,7 @@ import cjkv_phon
 from cjkv_phon.atomic import check_target
 from cjkv_phon.corpus.engines import EngineTimings, make_engine
 from cjkv_phon.corpus.inputs import CorpusInput, read_input
-from cjkv_phon.corpus.lanes import START_METHODS
+from cjkv_phon.workers.lifetime import START_METHODS
 from cjkv_phon.corpus.outputs import SUFFIXES, open_output, output_format
 from cjkv_phon.data.segment import TOKENIZATIONS, default_tokenization
 from cjkv_phon.data.transcriber import OUTPUT_COLUMNS, Transcriber
@@ -53,7 +53,7 @@ class PhonemizeConfig:
         engine: ``local`` or ``ray``.
         workers: local processes (the output does not depend on it).
         start_method: how local workers start: ``auto`` (fork where safe, else spawn), ``fork``
-            or ``spawn`` (see :mod:`~cjkv_phon.corpus.lanes`; the output does not depend on it).
+            or ``spawn`` (see :mod:`~cjkv_phon.workers.lifetime`; the output does not depend on it).
         batch_size: sentences per batch sent to a worker or actor.
         ray_address: an existing Ray cluster (None: a new local Ray).
         ray_cpus: CPUs (and actors) of the local Ray (None: all of the machine's).

@@ -33,7 +33,7 @@ from typing import Any, Iterator
 
 import pyarrow as pa
 
-from cjkv_phon.corpus.engines import ENGINES, EngineTimings
+from cjkv_phon.corpus.engine_stats import EngineTimings
 from cjkv_phon.data.transcriber import Transcriber
 
 
@@ -65,7 +65,6 @@ def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
                            "--ray-address for a local Ray") from None
 
 
-@ENGINES.register("ray")
 @dataclass(frozen=True)
 class RayEngine:
     """Ray Data engine.

@@ -1,7 +1,9 @@
 """``build_data``: sources -> sentences -> phonemizers -> one aligned parquet file per (task, lang, split).
 
 Output: ``<out>/data/<task>/<lang>/<split>.parquet`` with :data:`~cjkv_phon.schema.SENTENCE_SCHEMA`,
-then the release card and manifest (:mod:`cjkv_phon.data.release`). Properties the code keeps:
+then the release card and manifest (:mod:`cjkv_phon.data.release`). The settings, sources, plan and reports
+are in :mod:`cjkv_phon.data.build_plan`, the up-to-date check in :mod:`cjkv_phon.data.build_state`,
+reading a built file back in :mod:`cjkv_phon.data.release_reader`. Properties the code keeps:
 
 * **All or nothing.** Every requested source is located before any work starts (a missing file names
   the path expected); files are written into a staging folder and moved into place only once every
@@ -20,16 +22,14 @@ missing source raises ``FileNotFoundError`` naming the expected path.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
-from importlib import metadata
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -37,282 +37,26 @@ import pyarrow.parquet as pq
 
 import cjkv_phon
 from cjkv_phon.atomic import atomic_path
-from cjkv_phon.data.conllu import ConlluSource
+from cjkv_phon.data.build_plan import (BuildDataConfig, BuildReport, FileReport, Job, plan_jobs,
+                                       resolve_source)
+from cjkv_phon.data.build_state import code_fingerprint, env_fingerprint, is_up_to_date, job_state
 from cjkv_phon.data.features import hf_features_metadata, with_tag_ids
-from cjkv_phon.data.hub import HubSource
-from cjkv_phon.data.lanes import Lanes, signals_as_interrupt
 from cjkv_phon.data.input_rules import read_checks
-from cjkv_phon.data.integrity import matches_manifest
-from cjkv_phon.data.staging import Staging, clean_stale_staging
+from cjkv_phon.data.release import write_release
+from cjkv_phon.data.release_reader import META_PREFIX
 from cjkv_phon.data.sentences import Sentence
-from cjkv_phon.data.transcriber import aligned_columns, transcribe_sentences
-from cjkv_phon.data.xtreme import ReadResult, Skipped, XtremeSource
-from cjkv_phon.errors import NothingToBuild, check_choice
-from cjkv_phon.provenance import sha256_file
-from cjkv_phon.schema import LANGS, SCHEMES, SENTENCE_SCHEMA, SPLITS, STATUSES, TASKS, check_sentence_rows
+from cjkv_phon.data.staging import Staging, clean_stale_staging
+from cjkv_phon.data.transcriber import Transcriber, aligned_columns, transcribe_sentences
+from cjkv_phon.errors import NothingToBuild
+from cjkv_phon.schema import SENTENCE_SCHEMA, STATUSES, check_sentence_rows
+from cjkv_phon.workers.lifetime import signals_as_interrupt
+from cjkv_phon.workers.pool import WorkerPool
 
 log = logging.getLogger(__name__)
 
 # Fixed writer settings: part of what makes a rebuild byte-identical.
 ROW_GROUP_SIZE = 10_000
 COMPRESSION = "zstd"
-META_PREFIX = "cjkv_phon."
-# Code whose change must invalidate built files (paths relative to the package root). The release card,
-# stats and CLI code only present the data, so editing them does not force a rebuild.
-_CODE_GLOBS = ("schema.py", "data/sentences.py", "data/normalize.py", "data/xtreme.py", "data/conllu.py", "data/hub.py",
-               "data/build.py", "data/phonemize/**/*.py", "resources/phonemize/**/*",
-               "resources/ud*", "data/transcriber.py", "data/segment.py", "data/features.py")
-
-
-@dataclass(frozen=True)
-class BuildDataConfig:
-    """Settings of one ``cjkv build-data`` run (recipe: ``pipelines/build-data.yaml``).
-
-    Attributes:
-        source: an XTREME ``download/`` folder (has ``panx/`` or ``udpos/``), a folder of UD CoNLL-U
-            files (UDPOS only), or ``hf`` for ``google/xtreme`` on the Hugging Face hub.
-        tasks, langs, splits: what to build (every combination, minus ``exclude``).
-        exclude: ``<task>.<lang>.<split>`` combinations known to be absent, skipped with a log line.
-        scheme: transcription scheme, ``native`` or ``paper`` (see the phonemizers).
-        name: release name, used in the dataset card.
-        out: release folder; None means ``releases/<name>``.
-        workers: processes phonemizing files in parallel (output is identical for any value).
-        max_sentences: keep only the first N sentences of each file (tests, smoke runs).
-        skip_malformed: drop and report sentences with malformed lines instead of stopping.
-        allow_empty: accept a source file with no sentence (a 0-row parquet); off, it is an error.
-        cache: let phonemizers cache per-unit conversions (off only for the benchmark's baseline).
-        hub_revision: pin ``google/xtreme`` to a hub commit when ``source`` is ``hf``.
-    """
-
-    source: str = "../shared/data/xtreme"
-    tasks: tuple[str, ...] = TASKS
-    langs: tuple[str, ...] = LANGS
-    splits: tuple[str, ...] = SPLITS
-    exclude: tuple[str, ...] = ("udpos.ko.train",)
-    scheme: str = "native"
-    name: str = "xtreme-cjkv-phonemic"
-    out: str | None = None
-    workers: int = 1
-    max_sentences: int | None = None
-    skip_malformed: bool = False
-    allow_empty: bool = False
-    cache: bool = True
-    hub_revision: str | None = None
-
-    def __post_init__(self) -> None:
-        for kind, values, valid in (("task", self.tasks, TASKS), ("language", self.langs, LANGS),
-                                    ("split", self.splits, SPLITS)):
-            if not values:
-                raise ValueError(f"no {kind} to build; valid: {', '.join(valid)}")
-            for value in values:
-                check_choice(kind, value, valid)
-        for item in self.exclude:
-            parts = item.split(".")
-            if len(parts) != 3:
-                raise ValueError(f"exclude entry {item!r} is not <task>.<lang>.<split>")
-            for kind, value, valid in zip(("task", "language", "split"), parts, (TASKS, LANGS, SPLITS)):
-                check_choice(f"{kind} in exclude entry {item!r}:", value, valid)
-        check_choice("scheme", self.scheme, SCHEMES)
-        if not self.source:
-            raise ValueError("source is empty; give an XTREME folder, a CoNLL-U folder or 'hf'")
-        if not self.name or "/" in self.name:
-            raise ValueError(f"release name must be a non-empty folder name, got {self.name!r}")
-        if self.workers < 1:
-            raise ValueError(f"workers must be >= 1, got {self.workers}")
-        if self.max_sentences is not None and self.max_sentences < 1:
-            raise ValueError(f"max_sentences must be >= 1 or None, got {self.max_sentences}")
-
-    @property
-    def release_dir(self) -> Path:
-        """The release folder (``out``, or ``releases/<name>``)."""
-        return Path(self.out) if self.out else Path("releases") / self.name
-
-    def content_settings(self) -> dict[str, Any]:
-        """The settings that change file contents (not ``out``, ``workers``, ``cache``, ``name``)."""
-        return {"scheme": self.scheme, "max_sentences": self.max_sentences,
-                "skip_malformed": self.skip_malformed}
-
-
-class Source(Protocol):
-    """What the build needs of a source (``XtremeSource``, ``ConlluSource``, ``HubSource``)."""
-
-    kind: str
-
-    def files(self, task: str, lang: str, split: str) -> list[Path]: ...
-
-    def fingerprint(self, task: str, lang: str, split: str) -> dict[str, str]: ...
-
-    def read(self, task: str, lang: str, split: str, *, skip_malformed: bool = False,
-             max_sentences: int | None = None) -> ReadResult: ...
-
-
-def resolve_source(source: str, hub_revision: str | None = None) -> Source:
-    """Turn ``--source`` into a source: ``hf``, an XTREME folder, or a CoNLL-U folder.
-
-    Raises:
-        FileNotFoundError: the path does not exist, or is neither kind of folder.
-    """
-    if source == "hf":
-        return HubSource(revision=hub_revision)
-    root = Path(source)
-    if not root.is_dir():
-        raise FileNotFoundError(f"source folder not found: {root} (give an XTREME download/ folder, "
-                                "a folder of UD .conllu files, or 'hf')")
-    if (root / "panx").is_dir() or (root / "udpos").is_dir():
-        return XtremeSource(str(root))
-    if any(root.glob("*.conllu")):
-        return ConlluSource(str(root))
-    raise FileNotFoundError(f"{root} is neither an XTREME download/ folder (panx/ or udpos/ inside) "
-                            "nor a folder of UD .conllu files")
-
-
-@dataclass(frozen=True)
-class Job:
-    """One output file: a (task, lang, split) of the release."""
-
-    task: str
-    lang: str
-    split: str
-
-    @property
-    def key(self) -> str:
-        """``<task>.<lang>.<split>``, the form ``exclude`` entries use."""
-        return f"{self.task}.{self.lang}.{self.split}"
-
-    @property
-    def relpath(self) -> str:
-        """The file's path inside the release folder."""
-        return f"data/{self.task}/{self.lang}/{self.split}.parquet"
-
-
-@dataclass(frozen=True)
-class FileReport:
-    """What happened to one output file.
-
-    Attributes:
-        up_to_date: True when the file was already built with the same state and was left alone.
-        seconds: wall time spent reading, phonemizing and writing it (0 when up to date).
-        normalised: tokens the reader's NFC normalisation changed (``cjkv_phon.data.normalize``).
-    """
-
-    task: str
-    lang: str
-    split: str
-    path: str
-    sentences: int
-    tokens: int
-    status_counts: dict[str, int]
-    skipped: tuple[Skipped, ...] = ()
-    seconds: float = 0.0
-    up_to_date: bool = False
-    normalised: int = 0
-
-
-@dataclass(frozen=True)
-class BuildReport:
-    """The result of :func:`build_data`: one :class:`FileReport` per file, in plan order."""
-
-    release_dir: str
-    files: tuple[FileReport, ...]
-    excluded: tuple[str, ...] = ()
-    seconds: float = 0.0
-    release_written: bool = False
-
-    @property
-    def built(self) -> tuple[FileReport, ...]:
-        """The files this run (re)built."""
-        return tuple(f for f in self.files if not f.up_to_date)
-
-    @property
-    def skipped(self) -> tuple[Skipped, ...]:
-        """Every malformed sentence skipped, over all files."""
-        return tuple(s for f in self.files for s in f.skipped)
-
-    def totals(self) -> dict[str, int]:
-        """Summed sentences, tokens and status counts over all files."""
-        out: Counter[str] = Counter()
-        for f in self.files:
-            out.update({"files": 1, "sentences": f.sentences, "tokens": f.tokens, **f.status_counts})
-        return dict(out)
-
-
-def plan_jobs(cfg: BuildDataConfig, source: Source) -> tuple[list[Job], list[str]]:
-    """The files to build, and the excluded combinations (logged).
-
-    Every job's source is located here, before any work, so a missing file fails the run at once.
-    """
-    jobs, excluded = [], []
-    for task in cfg.tasks:
-        for lang in cfg.langs:
-            for split in cfg.splits:
-                job = Job(task, lang, split)
-                if job.key in cfg.exclude:
-                    log.info("skipping %s %s %s: excluded by the recipe (known absent from the "
-                             "source)", task, lang, split)
-                    excluded.append(job.key)
-                    continue
-                for path in source.files(task, lang, split):
-                    if not path.is_file():
-                        raise FileNotFoundError(f"{task} {lang} {split}: source file not found, "
-                                                f"expected {path}")
-                jobs.append(job)
-    return jobs, excluded
-
-
-def _glob_code(root: Path) -> list[Path]:
-    return sorted({p for pattern in _CODE_GLOBS for p in root.glob(pattern) if p.is_file()})
-
-
-def code_fingerprint() -> str:
-    """sha256 over the data code and tables (see ``_CODE_GLOBS``) and the package version."""
-    root = Path(cjkv_phon.__file__).resolve().parent
-    h = hashlib.sha256(cjkv_phon.__version__.encode())
-    for path in _glob_code(root):
-        if "__pycache__" in path.parts:
-            continue
-        h.update(path.relative_to(root).as_posix().encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
-
-
-def env_fingerprint() -> str:
-    """sha256 over every installed distribution's name and version.
-
-    The phonemizers' own ``versions()`` need them built, which is slow; this coarser stand-in lets an
-    up-to-date check run without building any phonemizer, and still rebuilds after an upgrade.
-    """
-    pairs = sorted({(d.metadata["Name"] or "").lower() + "==" + d.version
-                    for d in metadata.distributions()})
-    return hashlib.sha256("\n".join(pairs).encode()).hexdigest()
-
-
-def job_state(job: Job, inputs: dict[str, str], cfg: BuildDataConfig, code: str, env: str) -> str:
-    """The build state of one file: same state, same bytes (so the file need not be rebuilt)."""
-    blob = json.dumps({"job": asdict(job), "inputs": inputs, "settings": cfg.content_settings(),
-                       "code": code, "env": env}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()
-
-
-def read_file_metadata(path: str | Path) -> dict[str, Any]:
-    """The ``cjkv_phon.*`` schema metadata of a built parquet file, JSON-decoded."""
-    meta = pq.read_schema(path).metadata or {}
-    return {k.decode()[len(META_PREFIX):]: json.loads(v) for k, v in meta.items()
-            if k.decode().startswith(META_PREFIX)}
-
-
-def _is_up_to_date(path: Path, state: str, out: Path, relpath: str) -> bool:
-    """Same build state in the file's metadata AND the same bytes as its manifest entry.
-
-    The state alone says what the file was built from; the manifest check (size, then sha256) says
-    the file is still what was built: a flipped byte or a truncated copy is rebuilt, not trusted.
-    """
-    if not path.is_file():
-        return False
-    try:
-        same_state = read_file_metadata(path).get("build_state") == state
-    except (OSError, ValueError, pa.ArrowException):
-        return False  # unreadable or foreign file: rebuild it
-    return same_state and matches_manifest(out, relpath)
 
 
 def _phonemizer(lang: str, scheme: str, cache: bool) -> Any:
@@ -498,12 +242,15 @@ def _run_lanes(tasks: list[_Task], n_lanes: int, finish: Callable[[FileReport], 
                on_progress: Callable[[str, int, int], None] | None = None) -> None:
     """Run tasks on ``n_lanes`` worker processes, choosing each lane's next file by language.
 
-    The workers die with this process (:mod:`cjkv_phon.data.lanes`); on any error or interrupt they
-    are killed at once, not waited for.
+    The workers die with this process (:mod:`cjkv_phon.workers.pool`); on any error or interrupt they
+    are killed at once, not waited for. Forked (where safe), they inherit the phonemizers of every
+    language to build, set up once here; spawned, each builds those its files need.
     """
     loaded: list[set[str]] = [set() for _ in range(n_lanes)]
     pending = sorted(tasks, key=_input_size, reverse=True)
-    with Lanes(n_lanes) as lanes:
+    readers = sorted({(t.job.lang, t.cfg.scheme, t.cfg.cache) for t in tasks})
+    with WorkerPool(n_lanes, "cjkv-build-worker", prepare=lambda: [
+            Transcriber(lang, scheme, cache=cache).setup() for lang, scheme, cache in readers]) as lanes:
         def submit(lane: int) -> None:
             task = _next_task(pending, loaded[lane], set().union(*loaded))
             loaded[lane].add(task.job.lang)
@@ -512,8 +259,8 @@ def _run_lanes(tasks: list[_Task], n_lanes: int, finish: Callable[[FileReport], 
         for lane in range(n_lanes):
             if pending:
                 submit(lane)
-        while any(lanes.busy.values()):
-            lane, report = lanes.next_result(on_progress)
+        while lanes.busy:
+            lane, _, report = lanes.next_result(on_progress)
             finish(report)
             if pending:
                 submit(lane)
@@ -553,8 +300,6 @@ def build_data(cfg: BuildDataConfig,
             unless ``cfg.allow_empty`` (nothing is written).
         NothingToBuild: every requested combination is excluded.
     """
-    from cjkv_phon.data.release import write_release  # the release stage comes after this one
-
     start = time.perf_counter()
     source = resolve_source(cfg.source, cfg.hub_revision)
     jobs, excluded = plan_jobs(cfg, source)
@@ -571,7 +316,7 @@ def build_data(cfg: BuildDataConfig,
     for job in jobs:
         inputs = source.fingerprint(job.task, job.lang, job.split)
         state = job_state(job, inputs, cfg, code, env)
-        if _is_up_to_date(out / job.relpath, state, out, job.relpath):
+        if is_up_to_date(out / job.relpath, state, out, job.relpath):
             log.info("%s is up to date", job.relpath)
             fresh[job.key] = _up_to_date_report(job, out / job.relpath)
             if on_file_done is not None:
@@ -601,26 +346,3 @@ def _build_staged(tasks: list[_Task], out: Path, workers: int,
         reports = _run_tasks(staged, workers, on_file_done, on_progress)
         _promote(staging.path, out, [t.job.relpath for t in tasks])
         return reports
-
-
-def load_split(data_dir: str | Path, task: str, lang: str, split: str) -> pa.Table:
-    """One built file as a schema-checked table.
-
-    Args:
-        data_dir: the release's ``data/`` folder (``TrainConfig.data_dir``).
-
-    Raises:
-        ValueError: unknown task, language or split, or a file that breaks the schema.
-        FileNotFoundError: the file is not built; the message says which build to run.
-    """
-    check_choice("task", task, TASKS)
-    check_choice("language", lang, LANGS)
-    check_choice("split", split, SPLITS)
-    path = Path(data_dir) / task / lang / f"{split}.parquet"
-    if not path.is_file():
-        out = Path(data_dir).parent
-        raise FileNotFoundError(f"{path} is not built; run: cjkv build-data --tasks {task} "
-                                f"--langs {lang} --splits {split} --out {out}")
-    table = pq.read_table(path)
-    check_sentence_rows(table, str(path))
-    return table

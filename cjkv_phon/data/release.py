@@ -23,6 +23,7 @@ import yaml
 import cjkv_phon
 from cjkv_phon.atomic import write_json, write_text
 from cjkv_phon.data.integrity import read_manifest, same_but_commit, stray_outputs
+from cjkv_phon.data.release_reader import read_file_metadata
 from cjkv_phon.provenance import git_commit, sha256_file
 from cjkv_phon.schema import LANGS, SPLITS, TASKS
 
@@ -48,8 +49,6 @@ def data_files(release_dir: str | Path) -> list[Path]:
 
 def file_entry(release_dir: Path, path: Path) -> dict[str, Any]:
     """The manifest entry of one file (counts recomputed from the file, never trusted from a log)."""
-    from cjkv_phon.data.build import read_file_metadata  # build is the earlier stage
-
     meta = read_file_metadata(path)
     tokens = pq.read_table(path, columns=["tokens"]).column("tokens")
     return {
@@ -94,7 +93,7 @@ def _front_matter(name: str, files: dict[str, dict[str, Any]]) -> str:
 
 def _scheme_rows(files: dict[str, dict[str, Any]]) -> str:
     """One line per (scheme, lang) present, from the phonemizer class's docstring."""
-    from cjkv_phon.data.phonemize.base import PHONEMIZERS
+    from cjkv_phon.data.phonemize.registry import PHONEMIZERS
 
     pairs = sorted({(e["scheme"], e["lang"]) for e in files.values()},
                    key=lambda p: (p[0], LANGS.index(p[1])))
@@ -153,7 +152,7 @@ def write_release(release_dir: str | Path, cfg: Any) -> tuple[Path, Path]:
 
     Args:
         release_dir: the release folder.
-        cfg: the :class:`~cjkv_phon.data.build.BuildDataConfig` (its ``name`` titles the card).
+        cfg: the :class:`~cjkv_phon.data.build_plan.BuildDataConfig` (its ``name`` titles the card).
 
     Returns:
         The manifest and card paths.

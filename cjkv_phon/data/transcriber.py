@@ -67,7 +67,7 @@ def transcribe_sentences(phonemizer: Any, sentences: Sequence[Sequence[str]],
             every sentence, in order.
 
     Returns:
-        One :class:`~cjkv_phon.data.phonemize.base.Transcription` per sentence.
+        One :class:`~cjkv_phon.data.phonemize.transcription.Transcription` per sentence.
     """
     return [phonemizer.transcribe(tokens) for tokens in (ticks(sentences) if ticks else sentences)]
 

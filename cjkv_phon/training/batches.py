@@ -1,6 +1,6 @@
 """Sentences -> model inputs: examples, subword encoding, long-sentence splitting and collation.
 
-Data flow: a parquet table (``cjkv_phon.data.build.load_split``) becomes a list of ``Example`` (one per
+Data flow: a parquet table (``cjkv_phon.data.release_reader.load_split``) becomes a list of ``Example`` (one per
 sentence: tokens, per-token phonemes and language ids, tags). A ``Collator`` turns a list of examples
 into a ``Batch`` of padded tensors. Every token is tokenised ON ITS OWN (the
 ``is_split_into_words`` convention), so the subwords of token ``w`` are exactly the pieces of ``w`` and

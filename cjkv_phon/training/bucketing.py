@@ -13,7 +13,7 @@ optimizer steps and the loss's per-sentence weighting, is unchanged. ``bucket=1`
 order: the same batches, in the same order, as plain shuffled slicing.
 
 Evaluation (``eval_batches``): all chunks sorted by length, longest first, then cut into batches; the
-caller puts predictions back in input order (``trainer.predict_tags``).
+caller puts predictions back in input order (``evaluation.predict_tags``).
 
 Example:
     >>> epoch_batches([5, 1, 9, 2, 8, 3], batch_size=2, seed=(1, 0, 0), bucket=3)   # doctest: +SKIP

@@ -38,6 +38,14 @@ from cjkv_phon.training.config import TrainConfig
 VERSIONED_PACKAGES = ("cjkv-phon", "torch", "transformers", "tokenizers", "accelerate", "numpy",
                       "seqeval", "pyarrow")
 
+# What the task loss of a run was normalised by, as results.json states it (``loss_normalisation``).
+LOSS_NORMALISATION = {
+    "token": "task: CRF NLL per token (summed over the batch / its tokens; the scale of token-mean CE, "
+             "for which Table 5's alpha/beta/gamma were tuned)",
+    "sentence": "task: CRF NLL per sentence (mean over the batch's sentences; ~20x the token-mean scale)",
+    "ce": "task: token-mean softmax cross-entropy (no CRF)",
+}
+
 
 def run_config_hash(cfg: TrainConfig) -> str:
     """The hash that identifies a run's settings: execution-only fields (``max_steps``, where the run

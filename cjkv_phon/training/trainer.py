@@ -1,39 +1,31 @@
 """``train(cfg)``: one training run, from built parquet to ``<out_dir>/<run_id>/results.json``.
 
-The loop is written out in ``train`` top to bottom: load data -> backbone (+ IPA vocabulary
-extension) -> system and model -> AdamW + linear schedule -> stages -> epochs -> steps (system
-``prepare`` + ``losses``, gradient accumulation, clipping) -> evaluation on source dev, checkpoint,
-early stopping -> final evaluation of the best model on source and target dev/test -> results JSON.
+The loop is written out in ``train`` top to bottom: load data (``run_data.py``) -> backbone (+ IPA
+vocabulary extension) -> system and model -> AdamW (``optimizer.py``) + linear schedule -> stages ->
+epochs -> steps (system ``prepare`` + ``losses``, gradient accumulation, clipping) -> evaluation on
+source dev, checkpoint (``checkpoints.py``), early stopping (``evaluation.py``) -> final evaluation of
+the best model on source and target dev/test -> results JSON.
 
 Steps: long sentences are split to ``max_subwords`` (``batches.split_examples``) before batching, and
 an epoch is ``ceil(chunks / (batch_size x grad_accum x processes))`` optimizer steps, whose batches
 group chunks of similar length (``bucketing.epoch_batches``, ``cfg.length_bucket``). The run's
 vocabulary is trimmed to its data's subwords before the optimizer is built (``trim.py``, exact;
-``cfg.trim_vocab``). Every stage of a
-multi-stage system has that many steps per epoch, so the linear schedule's length is known up front
-even when ``begin_stage`` changes a stage's examples (a stage with more examples sees a fresh subset
-each epoch). Evaluation on source dev runs at the end of each epoch (or every ``eval_every`` steps) and
-after the last step; the best source-dev F1 selects the final weights (early stopping after
-``patience`` evaluations without improvement).
+``cfg.trim_vocab``). Every stage of a multi-stage system has that many steps per epoch, so the linear
+schedule's length is known up front even when ``begin_stage`` changes a stage's examples (a stage with
+more examples sees a fresh subset each epoch). Source dev is evaluated as ``evaluation.py`` describes.
 
 Devices: Hugging Face Accelerate places the model: CUDA when present (bf16 autocast if ``cfg.bf16``),
-else CPU; ``device="cpu"`` forces the CPU. No tensor is moved with a hard-coded CUDA call. The same
-entry point runs on several GPUs or nodes:
+else CPU (``device="cpu"`` forces it); no tensor is moved with a hard-coded CUDA call. The same entry
+point runs on several GPUs or nodes (``accelerate launch -m cjkv_phon.cli train ...``, or
+``accelerate launch --multi_gpu --num_processes 4 $(which cjkv) train ...``): each process takes every
+P-th micro-batch of a step (the effective batch is batch_size x grad_accum x P), gradients are averaged
+across processes before the optimizer step, every process evaluates (identical results) and only the
+main process writes files.
 
-    accelerate launch -m cjkv_phon.cli train --task panx --pair zh-vi --model phonexl
-    accelerate launch --multi_gpu --num_processes 4 $(which cjkv) train ...
-
-Each process then takes every P-th micro-batch of a step (the effective batch is batch_size x
-grad_accum x P) and gradients are averaged across processes before the optimizer step; every process
-evaluates (identical results) and only the main process writes files.
-
-Determinism and resume: every random draw of step ``s`` comes from seeds derived from
-``(cfg.seed, s)``: the epoch's batches from ``(seed, stage, epoch)``, ``prepare``'s ``random.Random`` and the
-dropout / mask generators from ``(seed, s, process)``. A checkpoint (model, optimizer, scheduler, step,
-early-stopping state, RNG states) is written under ``<run_dir>/checkpoint`` at every evaluation and when
-``max_steps`` stops a run; rerunning the same command resumes there and reproduces the uninterrupted
-run on the CPU. (Resuming inside a later stage of a multi-stage system re-runs that stage's
-``begin_stage`` with the checkpointed model.)
+Determinism and resume: every random draw of step ``s`` is seeded from ``(cfg.seed, s)``: the epoch's
+batches from ``(seed, stage, epoch)``, ``prepare``'s ``random.Random`` and the dropout / mask generators
+from ``(seed, s, process)``; so a resumed run reproduces the uninterrupted one on the CPU (resuming in a
+later stage of a multi-stage system re-runs its ``begin_stage`` with the checkpointed model).
 """
 
 from __future__ import annotations
@@ -42,7 +34,7 @@ import logging
 import math
 import random
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -52,17 +44,17 @@ from accelerate import Accelerator
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
-from cjkv_phon.atomic import atomic_path
-from cjkv_phon.errors import InputError
 from cjkv_phon.schema import LABELS, run_id
 from cjkv_phon.training.backbone import TINY_BACKBONES, load_backbone
-from cjkv_phon.training.batches import Collator, Example, examples_from_table, rejoin, split_examples
-from cjkv_phon.training.bucketing import epoch_batches, eval_batches, padding_stats, subword_length
+from cjkv_phon.training.batches import Collator, Example, split_examples
+from cjkv_phon.training.bucketing import epoch_batches, padding_stats, subword_length
+from cjkv_phon.training.checkpoints import load_best, load_checkpoint, save_checkpoint
 from cjkv_phon.training.config import TrainConfig
-from cjkv_phon.training.metrics import evaluate_tags
+from cjkv_phon.training.evaluation import evaluate_all, evaluate_and_select, predict_tags, selection_record
 from cjkv_phon.training.model import PhoneXLModel
-from cjkv_phon.training.results import build_record, run_config_hash, write_predictions, write_results
-from cjkv_phon.training.sentence_scores import encode as encode_counts, sentence_counts
+from cjkv_phon.training.optimizer import make_optimizer
+from cjkv_phon.training.results import LOSS_NORMALISATION, build_record, write_results
+from cjkv_phon.training.run_data import RunData, load_dictionary, load_run_data, repair_iob, symbol_sources
 from cjkv_phon.training.system import Stage, System
 from cjkv_phon.training.systems import SYSTEMS  # importing the package registers every system
 from cjkv_phon.training.phoneme_symbols import SegmentEncoder, segment_inventory
@@ -72,29 +64,6 @@ from cjkv_phon.training.vocab import extend_vocab, phoneme_symbols
 from cjkv_phon.training.vocab_sources import zero_shot_transcriptions
 
 log = logging.getLogger(__name__)
-
-EVAL_SETS = (("source", "dev"), ("source", "test"), ("target", "dev"), ("target", "test"))
-NO_DECAY = ("bias", "LayerNorm.weight", "norm.weight", "layer_norm.weight", "language_embeddings", "pe_gate",
-            "log_scale")
-
-
-@dataclass
-class RunData:
-    """The run's sentences: source training examples and the four evaluation sets."""
-
-    train: list[Example]
-    evals: dict[tuple[str, str], list[Example]]
-
-
-@dataclass
-class TrainState:
-    """What early stopping and resume need besides the weights."""
-
-    step: int = 0
-    best_f1: float = -1.0
-    bad_evals: int = 0
-    stopped_early: bool = False
-    history: list[dict[str, Any]] = field(default_factory=list)
 
 
 def train(cfg: TrainConfig, deadline: float | None = None) -> dict[str, Any]:
@@ -177,7 +146,7 @@ def train(cfg: TrainConfig, deadline: float | None = None) -> dict[str, Any]:
                 out_of_time = deadline is not None and time.time() >= deadline and step < total_steps
                 if ((cfg.eval_every and step % cfg.eval_every == 0) or step == total_steps
                         or (not cfg.eval_every and end_of_epoch) or out_of_time):
-                    _evaluate_and_select(cfg, model, data, predict, state, run_dir, accelerator, stage.name)
+                    evaluate_and_select(cfg, model, data, predict, state, run_dir, accelerator, stage.name)
                     save_checkpoint(run_dir, cfg, model, optimizer, scheduler, state, accelerator)
                 if out_of_time:
                     log.warning("%s: deadline reached at step %d of %d; scoring the best weights so far",
@@ -329,277 +298,3 @@ def _micro_batches(batches: list[list[int]], i: int, cfg: TrainConfig,
     first = i * cfg.grad_accum * procs
     return [batches[m] for m in range(first, min(first + cfg.grad_accum * procs, len(batches)))
             if batches[m] and m % procs == accelerator.process_index]
-
-
-LOSS_NORMALISATION = {
-    "token": "task: CRF NLL per token (summed over the batch / its tokens; the scale of token-mean CE, "
-             "for which Table 5's alpha/beta/gamma were tuned)",
-    "sentence": "task: CRF NLL per sentence (mean over the batch's sentences; ~20x the token-mean scale)",
-    "ce": "task: token-mean softmax cross-entropy (no CRF)",
-}
-
-
-def symbol_sources(cfg: TrainConfig) -> list[str]:
-    """The splits the run's phoneme symbols were chosen from (``vocab_sources``), for results.json."""
-    target_train = Path(cfg.data_dir) / cfg.task / cfg.target_lang / "train.parquet"
-    return ["source-train", "source-dev"] + (["target-train (unlabelled)"] if target_train.is_file() else [])
-
-
-def evaluation_steps(cfg: TrainConfig, steps_per_epoch: int, total_steps: int) -> list[int]:
-    """The steps after which source dev is evaluated (the same rule as the training loop)."""
-    out = []
-    for step in range(1, total_steps + 1):
-        end_of_epoch = step % steps_per_epoch == 0
-        if (cfg.eval_every and step % cfg.eval_every == 0) or step == total_steps or (
-                not cfg.eval_every and end_of_epoch):
-            out.append(step)
-    return out
-
-
-def selection_record(cfg: TrainConfig, state: TrainState, steps_per_epoch: int,
-                     total_steps: int) -> dict[str, Any]:
-    """What model selection did: the final weights are those of the best source-dev evaluation.
-
-    Early stopping can only fire when the schedule has more than ``patience`` evaluations; with fewer
-    (e.g. one per epoch, 2 epochs, patience 2) selection is just "best of the evaluations".
-    """
-    planned = evaluation_steps(cfg, steps_per_epoch, total_steps)
-    best = max(state.history, key=lambda h: h["source_dev_f1"]) if state.history else None
-    return {"rule": "best source-dev F1 over the evaluations; the target side never selects",
-            "planned_evaluations": len(planned), "evaluations": len(state.history),
-            "patience": cfg.patience, "early_stopping_possible": len(planned) > cfg.patience,
-            # "stopped early" = training steps were skipped (patience running out at the last
-            # evaluation skips nothing)
-            "stopped_early": state.stopped_early and state.step < total_steps,
-            "best_step": best["step"] if best else None}
-
-
-def make_optimizer(model: torch.nn.Module, cfg: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
-    """AdamW over ``param_groups`` with the fused kernel on CPU and CUDA.
-
-    The default (for-loop) kernel is the slow one on the CPU: one step over e5-small's 250k x 384 table
-    takes 0.85 s there against 0.05 s fused (``benchmarks/bench_optimizer.py``, one thread).
-    """
-    fused = torch.device(device).type in ("cpu", "cuda")
-    return torch.optim.AdamW(param_groups(model, cfg.weight_decay, cfg.head_lr), lr=cfg.lr,
-                             fused=fused or None)
-
-
-def param_groups(model: torch.nn.Module, weight_decay: float,
-                 head_lr: float | None = None) -> list[dict[str, Any]]:
-    """AdamW groups: no weight decay on biases, LayerNorm weights, the language embeddings, the PE gate
-    (decay would pull them back towards their zero initialisation, i.e. towards switching them off)
-    and the L_align temperature ``log_scale`` (decay would pull log(1/T) to 0, i.e. T towards 1).
-
-    With ``head_lr``, the parameters added on top of the pretrained backbone (classifier, CRF transitions,
-    language embeddings, PE gate, MLM head, temperature) get their own learning rate: at 2e-5 a freshly initialised
-    CRF barely moves in the few hundred steps of a CPU budget, so short runs predict only ``O``.
-    """
-    groups: dict[tuple[bool, bool], list[torch.nn.Parameter]] = {}
-    for name, param in model.named_parameters():
-        if param.requires_grad:
-            is_head = head_lr is not None and not name.startswith("backbone.")
-            no_decay = any(key in name for key in NO_DECAY)
-            groups.setdefault((is_head, no_decay), []).append(param)
-    out = []
-    for (is_head, no_decay), params in sorted(groups.items()):
-        group: dict[str, Any] = {"params": params, "weight_decay": 0.0 if no_decay else weight_decay}
-        if is_head:
-            group["lr"] = head_lr
-        out.append(group)
-    return out
-
-
-def load_run_data(cfg: TrainConfig, require_phonemes: bool) -> RunData:
-    """Source train + source/target dev/test as examples, with their label sets checked.
-
-    Raises:
-        InputError: a tag outside the task's label set, which the source and target must share.
-    """
-    from cjkv_phon.data.build import load_split   # the data stage, imported where it is used
-
-    def read(lang: str, split: str, limit: int | None) -> list[Example]:
-        where = str(Path(cfg.data_dir) / cfg.task / lang / f"{split}.parquet")   # load_split's layout
-        examples = examples_from_table(load_split(cfg.data_dir, cfg.task, lang, split),
-                                       cfg.phonemes, where, require_phonemes)
-        examples = [ex for ex in examples if ex.tokens]          # a CRF needs at least one token
-        check_labels(examples, LABELS[cfg.task], where)
-        return subsample(examples, limit)
-
-    train = read(cfg.source_lang, "train", cfg.max_train_sentences)
-    source_test = cfg.max_test_sentences if cfg.max_source_test_sentences is None else cfg.max_source_test_sentences
-    limits = {("source", "dev"): cfg.max_eval_sentences, ("target", "dev"): cfg.max_eval_sentences,
-              ("source", "test"): source_test, ("target", "test"): cfg.max_test_sentences}
-    evals = {(side, split): read(lang, split, limits[(side, split)])
-             for side, lang in (("source", cfg.source_lang), ("target", cfg.target_lang))
-             for split in ("dev", "test")}
-    log.info("data: %d training sentences; eval %s", len(train),
-             {f"{s}-{p}": len(v) for (s, p), v in evals.items()})
-    return RunData(train, evals)
-
-
-def check_labels(examples: Sequence[Example], labels: Sequence[str], where: str) -> None:
-    """Raise ``InputError`` (file, row, tag) for a tag outside ``labels`` or a sentence without tags."""
-    known = set(labels)
-    for row, ex in enumerate(examples, start=1):
-        if ex.tags is None:
-            raise InputError(f"sentence {ex.id!r} has no tags; training and evaluation need gold tags",
-                             path=where, line=row)
-        bad = sorted(set(ex.tags) - known)
-        if bad:
-            raise InputError(f"sentence {ex.id!r}: label sets differ: tags not in the source label set "
-                             f"{list(labels)}", path=where, line=row, value=bad)
-
-
-def repair_iob(tags: Sequence[str]) -> tuple[str, ...]:
-    """Gold training tags with ill-formed ``I-X`` (after ``O`` or another type) read as ``B-X``.
-
-    PAN-X has such tags (``O I-PER`` in ``panx.zh.train.9``), and so does a chunk of a split sentence
-    that starts inside an entity. seqeval's default mode, our metric, reads them the same way; the
-    constrained CRF forbids them, so left as they are each would add a constant 10^4 to the logged loss
-    without changing any gradient. Tag sets without ``I-`` are unchanged.
-    """
-    out, prev = [], "O"
-    for tag in tags:
-        if tag.startswith("I-") and prev[2:] != tag[2:]:
-            tag = "B-" + tag[2:]
-        out.append(tag)
-        prev = tag if tag.startswith(("B-", "I-")) else "O"
-    return tuple(out)
-
-
-def subsample(examples: list[Example], limit: int | None) -> list[Example]:
-    """At most ``limit`` examples, the same ones every run (a fixed-seed sample kept in file order)."""
-    if limit is None or len(examples) <= limit:
-        return examples
-    keep = sorted(random.Random(0).sample(range(len(examples)), limit))
-    return [examples[i] for i in keep]
-
-
-def load_dictionary(cfg: TrainConfig):
-    """The pivot dictionary ``<dictionary_dir>/<src>-<tgt>.parquet`` (or the reverse file)."""
-    from cjkv_phon.dictionary.lexicon import PivotDictionary
-    folder = Path(cfg.dictionary_dir)
-    for name in (f"{cfg.source_lang}-{cfg.target_lang}", f"{cfg.target_lang}-{cfg.source_lang}"):
-        if (folder / f"{name}.parquet").is_file():
-            return PivotDictionary.load(folder / f"{name}.parquet")
-    raise InputError(f"no pivot dictionary for {cfg.pair}: looked for {cfg.pair}.parquet; build it with "
-                     f"`cjkv build-dict --pair {cfg.pair}` or set --dictionary-dir", path=folder)
-
-
-# ---- evaluation ---------------------------------------------------------------------------------
-def predict_tags(model: PhoneXLModel, collator: Collator, examples: Sequence[Example], batch_size: int,
-                 accelerator: Accelerator | None = None) -> list[list[str]]:
-    """Tag strings for each example: long sentences are split, predicted, and re-joined.
-
-    Chunks are batched in order of subword length (each batch padded only to its own longest,
-    ``bucketing.eval_batches``) under ``torch.inference_mode`` and put back in input order.
-    """
-    device = accelerator.device if accelerator is not None else next(model.parameters()).device
-    chunks = split_examples(examples, collator)
-    preds: list[list[str] | None] = [None] * len(chunks)
-    was_training = model.training
-    model.eval()
-    with torch.inference_mode():
-        for idx in eval_batches([subword_length(collator, c) for c in chunks], batch_size):
-            batch = collator.collate([chunks[k] for k in idx]).to(device)
-            with (accelerator.autocast() if accelerator is not None else torch.autocast("cpu", enabled=False)):
-                ids = model.predict(batch)
-            for k, row in zip(idx, ids):
-                preds[k] = [collator.labels[t] for t in row]
-    model.train(was_training)
-    if any(p is None for p in preds):
-        raise RuntimeError(f"{sum(p is None for p in preds)} of {len(chunks)} chunks got no prediction")
-    joined = rejoin(chunks, preds)
-    return [joined[ex.id] for ex in examples]
-
-
-def _evaluate_and_select(cfg: TrainConfig, model: PhoneXLModel, data: RunData, predict, state: TrainState,
-                         run_dir: Path, accelerator: Accelerator, stage: str) -> None:
-    """Score source dev; keep the best weights; count evaluations without improvement."""
-    dev = data.evals[("source", "dev")]
-    f1 = evaluate_tags([list(ex.tags) for ex in dev], predict(dev), cfg.task)["f1"]
-    state.history.append({"step": state.step, "stage": stage, "source_dev_f1": f1})
-    if f1 > state.best_f1:
-        state.best_f1, state.bad_evals = f1, 0
-        if accelerator.is_main_process:
-            _save_torch(run_dir / "checkpoint" / "best_model.pt", model.state_dict())
-    else:
-        state.bad_evals += 1
-        state.stopped_early = state.bad_evals >= cfg.patience
-    log.info("step %d: source dev F1 %.2f (best %.2f, %d without improvement)", state.step, f1,
-             state.best_f1, state.bad_evals)
-
-
-def evaluate_all(cfg: TrainConfig, data: RunData, predict, run_dir: Path,
-                 accelerator: Accelerator) -> tuple[dict[str, dict[str, dict[str, float]]], int, dict]:
-    """Metrics on source/target dev/test (and predictions saved); returns (metrics, sentences,
-    per-sentence chunk counts in their compact JSON form, ``sentence_scores.encode``)."""
-    metrics: dict[str, dict[str, dict[str, float]]] = {"source": {}, "target": {}}
-    counts: dict[str, dict[str, dict[str, str]]] = {"source": {}, "target": {}}
-    n = 0
-    for side, split in EVAL_SETS:
-        examples = data.evals[(side, split)]
-        pred = predict(examples)
-        gold = [list(ex.tags) for ex in examples]
-        metrics[side][split] = evaluate_tags(gold, pred, cfg.task)
-        counts[side][split] = encode_counts(sentence_counts([ex.id for ex in examples], gold, pred, cfg.task))
-        n += len(examples)
-        if cfg.save_predictions and accelerator.is_main_process:
-            write_predictions(run_dir / "predictions" / f"{side}-{split}.jsonl", [ex.id for ex in examples],
-                              [ex.tokens for ex in examples], gold, pred)
-    return metrics, n, counts
-
-
-# ---- checkpoints ----------------------------------------------------------------------------------
-def _save_torch(path: Path, obj: Any) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
-
-
-def save_checkpoint(run_dir: Path, cfg: TrainConfig, model: PhoneXLModel, optimizer, scheduler,
-                    state: TrainState, accelerator: Accelerator) -> None:
-    """Write ``<run_dir>/checkpoint/state.pt``: weights, optimizer, scheduler, RNGs, loop state."""
-    if accelerator.is_main_process:
-        _save_torch(run_dir / "checkpoint" / "state.pt", {
-            "config_hash": run_config_hash(cfg), "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-            "state": vars(state).copy(),
-            "rng": {"python": random.getstate(), "numpy": np.random.get_state(),
-                    "torch": torch.get_rng_state(),
-                    "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}})
-    accelerator.wait_for_everyone()
-
-
-def load_checkpoint(run_dir: Path, cfg: TrainConfig, model: PhoneXLModel, optimizer,
-                    scheduler) -> TrainState:
-    """Resume from ``<run_dir>/checkpoint/state.pt`` if it exists, else a fresh state.
-
-    Raises:
-        ValueError: the checkpoint belongs to different settings (another config hash).
-    """
-    path = run_dir / "checkpoint" / "state.pt"
-    if not path.is_file():
-        return TrainState()
-    ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    if ckpt["config_hash"] != run_config_hash(cfg):
-        raise ValueError(f"{path} was written by a run with other settings (config hash "
-                         f"{ckpt['config_hash']} != {run_config_hash(cfg)}); use another --out folder")
-    model.load_state_dict(ckpt["model"])
-    optimizer.load_state_dict(ckpt["optimizer"])
-    scheduler.load_state_dict(ckpt["scheduler"])
-    random.setstate(ckpt["rng"]["python"])
-    np.random.set_state(ckpt["rng"]["numpy"])
-    torch.set_rng_state(ckpt["rng"]["torch"])
-    if ckpt["rng"]["cuda"] is not None and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(ckpt["rng"]["cuda"])
-    state = TrainState(**ckpt["state"])
-    log.info("resuming %s at step %d (best source dev F1 %.2f)", run_dir.name, state.step, state.best_f1)
-    return state
-
-
-def load_best(run_dir: Path, model: PhoneXLModel) -> None:
-    """Load the best weights selected on source dev (kept as they are if no evaluation ran)."""
-    path = run_dir / "checkpoint" / "best_model.pt"
-    if path.is_file():
-        model.load_state_dict(torch.load(path, map_location=next(model.parameters()).device))

@@ -137,7 +137,7 @@ def run_subword_ids(cfg, data, collator, system, with_phonemes: bool) -> set[int
         system: the run's ``System`` (its dictionary and ``extra_subword_ids``).
         with_phonemes: include the transcriptions (the model reads them when PE is on).
     """
-    from cjkv_phon.data.build import load_split   # the data stage, imported where it is used
+    from cjkv_phon.data.release_reader import load_split   # the data stage, imported where it is used
     from cjkv_phon.schema import SPLITS
 
     texts: set[str] = set()

@@ -20,7 +20,7 @@ from cjkv_phon.training.batches import Collator
 from cjkv_phon.training.config import TrainConfig
 from cjkv_phon.training.system import SYSTEMS, Stage
 from cjkv_phon.training.systems.dict_mt import alignment, pair_tensors, switched_view
-from cjkv_phon.training.trainer import predict_tags
+from cjkv_phon.training.evaluation import predict_tags
 
 BASELINES = ("xtune", "x-mixup", "filter")
 

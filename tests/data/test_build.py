@@ -9,7 +9,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from cjkv_phon.data.build import BuildDataConfig, build_data, load_split, read_file_metadata, resolve_source
+from cjkv_phon.data.build import build_data
+from cjkv_phon.data.build_plan import BuildDataConfig, resolve_source
+from cjkv_phon.data.release_reader import load_split, read_file_metadata
 from cjkv_phon.data.conllu import ConlluSource
 from cjkv_phon.data.hub import HubSource
 from cjkv_phon.data.xtreme import XtremeSource, read_xtreme_tsv, xtreme_path

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from cjkv_phon.data.build import BuildDataConfig, build_data
+from cjkv_phon.data.build import build_data
+from cjkv_phon.data.build_plan import BuildDataConfig
 from cjkv_phon.data.release import verify_release
 from cjkv_phon.data.staging import LOCK, OWNER, TOOL, Staging, find_staging
 from cjkv_phon.data.xtreme import read_xtreme_tsv, xtreme_path

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from cjkv_phon.cli import app
 from cjkv_phon.corpus.phonemize import PhonemizeConfig, phonemize
-from cjkv_phon.data.build import load_split
+from cjkv_phon.data.release_reader import load_split
 from cjkv_phon.data.xtreme import read_xtreme_tsv, xtreme_path
 
 REPO = Path(__file__).resolve().parents[2]

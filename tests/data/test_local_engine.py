@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from cjkv_phon.corpus.engines import EngineTimings, LocalEngine
-from cjkv_phon.corpus.lanes import choose_start_method
+from cjkv_phon.workers.lifetime import choose_start_method
 from cjkv_phon.corpus.phonemize import PhonemizeConfig, phonemize
 from cjkv_phon.data.transcriber import Transcriber
 from cjkv_phon.data.xtreme import read_xtreme_tsv, xtreme_path

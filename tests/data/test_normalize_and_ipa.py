@@ -89,7 +89,8 @@ def test_whole_built_release_has_no_non_ipa_ok_token(tmp_path_factory, xtreme_di
     Every build also checks each file it writes (``build.check_ok_is_ipa``); this reads the full
     build back as a user would, so the invariant is tested on all the data, in CI too (~100 s).
     """
-    from cjkv_phon.data.build import BuildDataConfig, build_data
+    from cjkv_phon.data.build import build_data
+    from cjkv_phon.data.build_plan import BuildDataConfig
 
     out = tmp_path_factory.mktemp("full_release") / "xtreme-cjkv-phonemic"
     build_data(BuildDataConfig(source=str(xtreme_dir), scheme="native", out=str(out)))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from cjkv_phon.data.build import load_split
+from cjkv_phon.data.release_reader import load_split
 from cjkv_phon.data.segment import segmenter, split_edge_punctuation
 from cjkv_phon.data.transcriber import Transcriber
 from cjkv_phon.errors import InputError

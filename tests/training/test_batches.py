@@ -112,7 +112,7 @@ def _chunks(tags):
 @pytest.mark.parametrize("phonemes", ["ipa", "romanized"])
 def test_switched_labels_keep_the_iob_structure_and_the_runs_transcription_kind(
         built_data, dictionary_dir, collator, phonemes):
-    from cjkv_phon.training.trainer import repair_iob
+    from cjkv_phon.training.run_data import repair_iob
     from dataclasses import replace as dc_replace
 
     dictionary = PivotDictionary.load(dictionary_dir / "zh-vi.parquet")

@@ -10,7 +10,7 @@ from cjkv_phon.schema import PANX_LABELS
 from cjkv_phon.training.batches import Collator, split_examples
 from cjkv_phon.training.bucketing import epoch_batches, eval_batches, padding_stats, subword_length
 from cjkv_phon.training.model import ModelSettings, PhoneXLModel
-from cjkv_phon.training.trainer import predict_tags
+from cjkv_phon.training.evaluation import predict_tags
 from tests.training.conftest import read_examples
 
 

@@ -20,6 +20,8 @@ from cjkv_phon.schema import PANX_LABELS
 from cjkv_phon.training import trainer
 from cjkv_phon.training.batches import Collator, split_examples
 from cjkv_phon.training.config import TrainConfig
+from cjkv_phon.training.optimizer import make_optimizer, param_groups
+from cjkv_phon.training.run_data import symbol_sources
 from cjkv_phon.training.system import Stage
 from cjkv_phon.training.systems import SYSTEMS
 from cjkv_phon.training.vocab import extend_vocab
@@ -129,7 +131,7 @@ def test_vocabulary_symbols_never_come_from_a_test_split(run_cfg, built_data, tm
     vocab = collator.tokenizer.get_vocab()
     assert "ʬ" not in vocab and "ʭ" not in vocab and "ʮ" not in vocab
     assert "ʯ" in vocab
-    assert trainer.symbol_sources(cfg) == ["source-train", "source-dev", "target-train (unlabelled)"]
+    assert symbol_sources(cfg) == ["source-train", "source-dev", "target-train (unlabelled)"]
 
 
 # ---- 4. the task loss per token -------------------------------------------------------------------------
@@ -183,7 +185,7 @@ def test_param_groups_decay_and_learning_rates(built_data, tiny_backbone):
     collator = Collator(bb.tokenizer, PANX_LABELS, 128)
     cfg = TrainConfig(backbone="tiny-xlmr", alpha=0.1, beta=0.1, gamma=0.0).resolved()
     model = SYSTEMS["phonexl"](cfg, collator).build_model(bb.model)
-    groups = trainer.param_groups(model, weight_decay=0.01, head_lr=1e-3)
+    groups = param_groups(model, weight_decay=0.01, head_lr=1e-3)
     names = {id(p): n for n, p in model.named_parameters()}
     where = {names[id(p)]: (g["weight_decay"], g.get("lr")) for g in groups for p in g["params"]}
     assert len(where) == len(names)                           # every parameter exactly once
@@ -195,7 +197,7 @@ def test_param_groups_decay_and_learning_rates(built_data, tiny_backbone):
     assert where["backbone.encoder.layer.0.attention.self.query.weight"] == (0.01, None)   # cfg.lr
     assert where["backbone.embeddings.LayerNorm.weight"] == (0.0, None)
     assert where["backbone.encoder.layer.0.output.dense.bias"] == (0.0, None)
-    optimizer = trainer.make_optimizer(model, cfg, torch.device("cpu"))
+    optimizer = make_optimizer(model, cfg, torch.device("cpu"))
     assert optimizer.defaults["fused"] is True
 
 

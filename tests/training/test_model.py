@@ -18,7 +18,7 @@ from cjkv_phon.training.model import ModelSettings, PhoneXLModel
 from cjkv_phon.training.system import Stage
 from cjkv_phon.training.systems import SYSTEMS
 from cjkv_phon.training.systems.phonexl import MLMVocab, masked_lm
-from cjkv_phon.training.trainer import repair_iob
+from cjkv_phon.training.run_data import repair_iob
 from tests.training.conftest import read_examples
 
 

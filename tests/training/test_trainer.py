@@ -16,7 +16,8 @@ from cjkv_phon.schema import RESULT_KEYS
 from cjkv_phon.training.config import TrainConfig
 from cjkv_phon.training.metrics import evaluate_tags
 from cjkv_phon.training.sentence_scores import read_counts, sentence_counts
-from cjkv_phon.training.trainer import repair_iob, train
+from cjkv_phon.training.run_data import repair_iob
+from cjkv_phon.training.trainer import train
 from tests.training.conftest import read_examples
 
 
@@ -144,7 +145,7 @@ def test_a_tiny_run_learns_the_sentences_it_trains_on(tiny_run, built_data, tmp_
 def test_source_test_sample_is_separate_from_target(tmp_path, built_data):
     """``max_source_test_sentences`` limits the source test set only; the target test keeps its own
     limit, and the dev sets keep ``max_eval_sentences``."""
-    from cjkv_phon.training.trainer import load_run_data
+    from cjkv_phon.training.run_data import load_run_data
     cfg = TrainConfig(task="panx", source_lang="zh", target_lang="vi", system="finetune", backbone="tiny-xlmr",
                       data_dir=str(built_data), max_train_sentences=4, max_eval_sentences=3,
                       max_test_sentences=6, max_source_test_sentences=2)

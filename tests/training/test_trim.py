@@ -13,7 +13,9 @@ from cjkv_phon.training.batches import Collator, split_examples
 from cjkv_phon.training.config import TrainConfig
 from cjkv_phon.training.system import Stage
 from cjkv_phon.training.systems import SYSTEMS
-from cjkv_phon.training.trainer import build_run, param_groups, predict_tags, train
+from cjkv_phon.training.evaluation import predict_tags
+from cjkv_phon.training.optimizer import param_groups
+from cjkv_phon.training.trainer import build_run, train
 from cjkv_phon.training.trim import VocabMap, trim_run_vocabulary
 
 STAGE = Stage("train", 1)

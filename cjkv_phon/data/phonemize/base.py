@@ -1,33 +1,25 @@
-"""The phonemizer contract and registry.
+"""The phonemizer contract.
 
 A phonemizer turns one tokenised sentence into, per token, an IPA string, a Romanized string and a
 status. It sees the whole sentence because readings depend on context (PAN-X zh/ja give one character
 per token: 行 is háng in 银行 and xíng in 行走), then aligns each reading back to its token.
 
-Registry key: ``(scheme, lang)``, e.g. ``("native", "zh")``. Each language module registers its classes.
+Registry key: ``(scheme, lang)``, e.g. ``("native", "zh")``. Each language module registers its classes
+(:mod:`cjkv_phon.data.phonemize.registry`); the result type is
+:class:`~cjkv_phon.data.phonemize.transcription.Transcription`.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from typing import Sequence
 
 from cjkv_phon.data.normalize import normalize_tokens
+from cjkv_phon.data.phonemize.ipa_symbols import enforce
+from cjkv_phon.data.phonemize.routing import route_failed_tokens
+from cjkv_phon.data.phonemize.scripts import Piece
+from cjkv_phon.data.phonemize.transcription import Transcription
 from cjkv_phon.errors import InputError
-from cjkv_phon.registry import Registry
-
-
-@dataclass(frozen=True)
-class Transcription:
-    """Per-token transcriptions of one sentence; all three lists are aligned 1:1 with its tokens."""
-
-    ipa: tuple[str, ...]
-    romanized: tuple[str, ...]
-    status: tuple[str, ...]
-    # Per token, the language a run of another script was read as (``"ja"`` for kana in Chinese
-    # text, ``"ko-hanja"`` for Hanja), ``""`` for the sentence's own language; empty if none was.
-    read_as: tuple[str, ...] = ()
 
 
 class Phonemizer(ABC):
@@ -94,25 +86,9 @@ class Phonemizer(ABC):
         """Versions of the tools this phonemizer relies on (recorded in parquet metadata)."""
 
 
-# Imported after the classes above: ipa_symbols needs scripts.Piece, which does not import this module.
-from cjkv_phon.data.phonemize.ipa_symbols import enforce  # noqa: E402
-from cjkv_phon.data.phonemize.routing import route_failed_tokens  # noqa: E402
-from cjkv_phon.data.phonemize.scripts import Piece  # noqa: E402
-
-
 def check_tokens(tokens: Sequence[str]) -> None:
     """Reject empty tokens: they would get an empty transcription, which the data never holds."""
     for i, token in enumerate(tokens):
         if not token:
             raise InputError(f"token {i} is empty", value=list(tokens))
 
-
-PHONEMIZERS: Registry[type[Phonemizer]] = Registry("phonemizer")
-
-
-def register(scheme: str, lang: str):
-    """Class decorator: register a phonemizer under ``scheme/lang``."""
-    def decorate(cls: type[Phonemizer]) -> type[Phonemizer]:
-        cls.scheme, cls.lang = scheme, lang
-        return PHONEMIZERS.register(f"{scheme}/{lang}")(cls)
-    return decorate

@@ -61,16 +61,18 @@ from typing import Callable
 import fugashi
 import pykakasi
 
-from cjkv_phon.data.phonemize.base import Phonemizer, Transcription, register
+from cjkv_phon.data.phonemize.base import Phonemizer
 from cjkv_phon.data.phonemize.kana_ipa import final_vowel, kana_hepburn, kana_ipa
 from cjkv_phon.data.phonemize.kana import (align_morae, morae, reading_variants, small_kana,
                                            to_katakana)
 from cjkv_phon.data.phonemize.latin import latin_to_ipa
+from cjkv_phon.data.phonemize.registry import register
 from cjkv_phon.data.phonemize.tables import opencc_char_map
 from cjkv_phon.data.phonemize.scripts import (STATUS_FAILED, STATUS_FALLBACK, STATUS_OK, STATUS_PASS,
                                               Piece, combine, failed, passthrough, script_of)
 from cjkv_phon.data.phonemize.tokens import (PASSTHROUGH_SCRIPTS, Span, TokenwisePhonemizer,
                                              assemble)
+from cjkv_phon.data.phonemize.transcription import Transcription
 
 JAPANESE_SCRIPTS = frozenset({"han", "kana"})
 # A reading piece ending in these changes with the next sound (gemination, nasal place).

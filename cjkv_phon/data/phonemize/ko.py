@@ -35,10 +35,10 @@ from importlib import metadata
 from jamo import h2j, j2hcj
 from korean_romanizer.romanizer import Romanizer
 
-from cjkv_phon.data.phonemize.base import register
 from cjkv_phon.data.phonemize.epitran_engine import FastEpitran
 from cjkv_phon.data.phonemize.ko_rules import EPITRAN_RULES_OFF, apply_spelling_rules
 from cjkv_phon.data.phonemize.latin import latin_to_ipa
+from cjkv_phon.data.phonemize.registry import register
 from cjkv_phon.data.phonemize.routing import hanja_version
 from cjkv_phon.data.phonemize.scripts import STATUS_FALLBACK, STATUS_OK, Piece, failed
 from cjkv_phon.data.phonemize.tables import read_table, table_path

@@ -22,8 +22,10 @@ from functools import lru_cache
 from typing import Callable
 from importlib import metadata
 
+from cjkv_phon.data.phonemize.registry import get_phonemizer
 from cjkv_phon.data.phonemize.scripts import STATUS_FAILED, STATUS_FALLBACK, Piece, failed, script_of
 from cjkv_phon.data.phonemize.tables import read_table
+from cjkv_phon.data.phonemize.transcription import Transcription
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +99,6 @@ def read_foreign(lang: str, scheme: str, text: str, own: Callable[[str], Piece] 
             return failed(text), ""
         piece = own(hangul)
     else:
-        from cjkv_phon.data.phonemize import get_phonemizer  # noqa: PLC0415  (registry of all)
-
         result = get_phonemizer(target, scheme).transcribe([text])
         piece = Piece(result.ipa[0], result.romanized[0], result.status[0])
     if piece.status == STATUS_FAILED:
@@ -106,15 +106,12 @@ def read_foreign(lang: str, scheme: str, text: str, own: Callable[[str], Piece] 
     return Piece(piece.ipa, piece.romanized, STATUS_FALLBACK), target
 
 
-def route_failed_tokens(lang: str, scheme: str, tokens: tuple[str, ...], result):  # type: ignore[no-untyped-def]
+def route_failed_tokens(lang: str, scheme: str, tokens: tuple[str, ...], result: Transcription) -> Transcription:
     """Re-read ``failed`` tokens of a routable script (sentence-level phonemizers: zh, ja).
 
     Consecutive failed tokens of one script are read together, as one sentence of the target
     language (キ | ャ | ッ | ト in Chinese text is one katakana word), and become ``fallback``.
     """
-    from cjkv_phon.data.phonemize import get_phonemizer  # noqa: PLC0415
-    from cjkv_phon.data.phonemize.base import Transcription  # noqa: PLC0415
-
     ipa, rom, status = list(result.ipa), list(result.romanized), list(result.status)
     read_as = list(result.read_as) if result.read_as else [""] * len(tokens)
     i, n = 0, len(tokens)

@@ -20,9 +20,10 @@ from abc import abstractmethod
 from itertools import accumulate, groupby
 from typing import Iterable, Sequence
 
-from cjkv_phon.data.phonemize.base import Phonemizer, Transcription
+from cjkv_phon.data.phonemize.base import Phonemizer
 from cjkv_phon.data.phonemize.routing import read_foreign
 from cjkv_phon.data.phonemize.scripts import Piece, combine, failed, passthrough, script_of
+from cjkv_phon.data.phonemize.transcription import Transcription
 
 # Scripts that are copied as written in every language (see the module docstring).
 PASSTHROUGH_SCRIPTS: frozenset[str] = frozenset({"latin", "digit", "symbol"})

@@ -41,8 +41,8 @@ from pathlib import Path
 from string import punctuation
 from typing import Callable
 
-from cjkv_phon.data.phonemize.base import register
 from cjkv_phon.data.phonemize.latin import latin_to_ipa
+from cjkv_phon.data.phonemize.registry import register
 from cjkv_phon.data.phonemize.scripts import STATUS_FALLBACK, STATUS_OK, Piece, failed
 from cjkv_phon.data.phonemize.tables import read_table, table_path
 from cjkv_phon.data.phonemize.tokens import TokenwisePhonemizer

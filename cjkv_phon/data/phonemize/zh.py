@@ -38,13 +38,15 @@ from dragonmapper import transcriptions as dm_trans
 from pypinyin import Style, pinyin
 from pypinyin.seg.mmseg import seg as mmseg
 
-from cjkv_phon.data.phonemize.base import Phonemizer, Transcription, register
+from cjkv_phon.data.phonemize.base import Phonemizer
 from cjkv_phon.data.phonemize.latin import latin_to_ipa
+from cjkv_phon.data.phonemize.registry import register
 from cjkv_phon.data.phonemize.scripts import (STATUS_FALLBACK, STATUS_OK, Piece, combine, failed,
                                               passthrough, script_of, script_pattern)
 from cjkv_phon.data.phonemize.tables import opencc_char_map
 from cjkv_phon.data.phonemize.tokens import (PASSTHROUGH_SCRIPTS, Span, TokenwisePhonemizer,
                                              assemble)
+from cjkv_phon.data.phonemize.transcription import Transcription
 
 # A numbered pinyin syllable as pypinyin/dragonmapper write it; anything else is "no pinyin".
 _NUMBERED = re.compile(r"^[a-zü]+[1-5]?$")
