@@ -123,8 +123,12 @@ def leaderboard_cli(
     from cjkv_phon.bench.significance import SignificanceConfig
 
     config = SignificanceConfig(n_resamples=resamples)
-    typer.echo(render_leaderboard(results, fmt, config))
-    if plot is not None:
-        console(stderr=True).print(f"plot written to {plot_leaderboard(results, plot, significance=config)}")
-    if significance_json is not None:
-        console(stderr=True).print(f"significance written to {write_significance(results, significance_json, config)}")
+    try:  # bad or foreign results files, a missing or empty folder, an output onto a folder: one line
+        typer.echo(render_leaderboard(results, fmt, config))
+        if plot is not None:
+            console(stderr=True).print(f"plot written to {plot_leaderboard(results, plot, significance=config)}")
+        if significance_json is not None:
+            console(stderr=True).print(
+                f"significance written to {write_significance(results, significance_json, config)}")
+    except (ValueError, OSError) as err:  # InputError is a ValueError: file and reason
+        fail(f"{err.filename}: {err.strerror}" if isinstance(err, OSError) and err.strerror else str(err))
