@@ -17,6 +17,7 @@ issue 20 as ``seqeval_raw_f1`` (``training.metrics.METRIC_LABELS``).
 from __future__ import annotations
 
 import json
+import math
 import logging
 import statistics
 from dataclasses import dataclass, field
@@ -80,12 +81,18 @@ def load_results(results_dir: str | Path) -> list[dict]:
         InputError: a ``results.json`` is not JSON, lacks a needed key, or has per-sentence counts
             that do not parse or do not line up (named with the file).
     """
+    if not Path(results_dir).is_dir():
+        raise InputError("no such results folder (give --results a folder of bench runs)", results_dir)
     records = []
     for path in sorted(Path(results_dir).rglob("results.json")):
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise InputError(f"not valid JSON: {exc.msg}", path, exc.lineno) from None
+        except UnicodeDecodeError:
+            raise InputError("not UTF-8 text", path) from None
+        if not isinstance(record, dict) or not isinstance(record.get("metrics", {}), dict):
+            raise InputError("not a results record of cjkv train (not a mapping with metrics)", path)
         missing = [k for k in _NEEDED_KEYS if k not in record]
         if missing:
             raise InputError("results record lacks keys", path, None, missing)
@@ -96,6 +103,8 @@ def load_results(results_dir: str | Path) -> list[dict]:
                 except ValueError as exc:
                     raise InputError(str(exc), path) from None
         records.append(record)
+    if not records:
+        raise InputError("no results.json under this folder (run cjkv bench first)", results_dir)
     log.info("read %d results records under %s", len(records), results_dir)
     return records
 
@@ -109,8 +118,9 @@ def _f1_values(record: dict, metric_of: Mapping[str, str] = DEFAULT_METRICS) -> 
     metric = metric_of.get(record["task"], "f1")
     for side in ("source", "target"):
         for split, metrics in record["metrics"].get(side, {}).items():
-            if isinstance(metrics, dict) and metrics.get(metric) is not None:
-                yield (record["task"], pair, side, split), float(metrics[metric])
+            value = metrics.get(metric) if isinstance(metrics, dict) else None
+            if isinstance(value, (int, float)) and math.isfinite(value):   # NaN (a diverged run): no value
+                yield (record["task"], pair, side, split), float(value)
 
 
 def _row_of(variant: str, backbone: str, records: list[dict],

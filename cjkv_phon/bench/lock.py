@@ -13,17 +13,21 @@ delete it.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 import socket
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 log = logging.getLogger(__name__)
 LOCK_NAME = "bench.lock"
+GUARD_NAME = ".bench.lock.guard"
+_TOKENS: dict[Path, str] = {}      # lock path -> the token of this process's claim
 UNREADABLE_GRACE_S = 60.0
 
 
@@ -61,25 +65,61 @@ def _stale(path: Path, holder: dict | None) -> bool:
     return not isinstance(pid, int) or not _alive(pid)
 
 
-def try_lock(run_dir: Path) -> Path | None:
-    """Claim ``run_dir`` for this process: the lock's path, or None when a live process holds it."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    path = run_dir / LOCK_NAME
-    me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+@contextmanager
+def _guard(run_dir: Path) -> Iterator[None]:
+    """Hold the run folder's guard ``flock``: claims and releases of its lock happen one at a time."""
+    fd = os.open(run_dir / GUARD_NAME, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)               # closing drops the flock
+
+
+def _claim(path: Path, me: dict) -> bool:
+    """Create the lock for ``me``, first removing a stale one; the caller holds the guard."""
     for _ in range(2):               # second try after removing a stale lock
         try:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
             holder = read_holder(path)
             if not _stale(path, holder):
-                return None
+                return False
             log.warning("%s: removing a stale lock of %s", path, holder)
             path.unlink(missing_ok=True)
             continue
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(me, f)
-        return path
-    return None
+        return True
+    return False
+
+
+def try_lock(run_dir: Path) -> Path | None:
+    """Claim ``run_dir`` for this process: the lock's path, or None when a live process holds it.
+
+    The lock records a random ``token``; :func:`release` removes the lock only while it carries it.
+    """
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / LOCK_NAME
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+          "token": uuid.uuid4().hex}
+    with _guard(run_dir):
+        if not _claim(path, me):
+            return None
+    _TOKENS[path] = me["token"]
+    return path
+
+
+def release(path: Path) -> bool:
+    """Remove the lock at ``path`` if this process's claim still holds it (never another's)."""
+    token = _TOKENS.pop(path, None)
+    with _guard(path.parent):
+        holder = read_holder(path)
+        if token is None or holder is None or holder.get("token") != token:
+            log.warning("%s: the lock is no longer ours (%s); left in place", path, holder)
+            return False
+        path.unlink(missing_ok=True)
+        return True
 
 
 @contextmanager
@@ -90,4 +130,4 @@ def run_lock(run_dir: Path) -> Iterator[Path | None]:
         yield path
     finally:
         if path is not None:
-            path.unlink(missing_ok=True)
+            release(path)

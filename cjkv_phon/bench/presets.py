@@ -7,6 +7,7 @@ Presets are recipes in ``benchmarks/presets/{smoke,cpu,paper}.yaml``; ``load_pre
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -18,6 +19,7 @@ from cjkv_phon.schema import LANGS, TASKS
 from cjkv_phon.training.config import TrainConfig
 
 PRESETS_DIR = BENCHMARKS_DIR / "presets"
+PRESET_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")   # one folder name, never "." or ".."
 RESULTS_DIR = BENCHMARKS_DIR / "results"
 
 
@@ -55,9 +57,24 @@ class BenchConfig:
     pe_design_rule: dict[str, Any] = field(default_factory=dict)  # how PhoneXL's PE design is chosen (pe_design.py)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.preset, str) or not PRESET_NAME.fullmatch(self.preset):
+            raise ValueError(f"preset name {self.preset!r} must be a plain name (letters, digits, . _ -, "
+                             "no path): it names the results folder benchmarks/results/<preset>")
         for name in ("models", "tasks", "pairs", "backbones"):
-            if not getattr(self, name):
+            value = getattr(self, name)
+            if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
+                raise ValueError(f"preset {self.preset!r}: {name} must be a list of names, got {value!r}")
+            if not value:
                 raise ValueError(f"{name} must not be empty")
+        for name in ("train", "task_train", "backbone_train"):
+            value = getattr(self, name)
+            if not isinstance(value, dict) or (name != "train" and not all(
+                    isinstance(v, dict) for v in value.values())):
+                raise ValueError(f"preset {self.preset!r}: {name} must be a mapping of settings, got {value!r}")
+        for name in ("seeds", "retries", "workers", "threads"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ValueError(f"preset {self.preset!r}: {name} must be a whole number, got {value!r}")
         for model in self.models:
             get_variant(model)  # KeyError listing the valid names
         for task in self.tasks:

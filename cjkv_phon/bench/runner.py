@@ -21,6 +21,7 @@ process is skipped with status ``busy``.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 import time
@@ -73,10 +74,35 @@ class RunSpec:
         return run_config_hash(self.config.resolved())
 
 
+def _is_local_folder(backbone: str) -> bool:
+    """Whether ``backbone`` names a folder on disk rather than a hub id or a named backbone."""
+    return backbone.startswith(("/", ".", "~")) or Path(backbone).expanduser().is_dir()
+
+
 def backbone_slug(backbone: str) -> str:
-    """A folder name for a backbone: the last path part of a local folder, hub ``org/name`` -> ``org--name``."""
-    path = Path(backbone)
-    return path.name if path.is_absolute() or backbone.startswith(".") else backbone.replace("/", "--")
+    """A folder name for a backbone, one path part, unique per backbone.
+
+    A named backbone (``tiny-bert``, ``multilingual-e5-small``) keeps its name and a hub ``org/name``
+    becomes ``org--name``. A local folder is its last path part plus a short hash of its absolute
+    path: two folders both called ``tiny`` (``/x/A/tiny``, ``/x/B/tiny``) must not share a results
+    folder, where the second grid would overwrite the first one's results.
+    """
+    if _is_local_folder(backbone):
+        folder = Path(backbone).expanduser().resolve()
+        digest = hashlib.sha256(str(folder).encode("utf-8")).hexdigest()[:8]
+        return f"{folder.name or 'root'}-{digest}"
+    slug = backbone.replace("/", "--")
+    if slug in ("", ".", "..") or "\\" in slug or "\0" in slug:
+        raise ValueError(f"backbone {backbone!r} cannot name a results folder")
+    return slug
+
+
+def inside(folder: Path, path: Path) -> Path:
+    """``path`` if it lies inside ``folder`` (both resolved), else ``ValueError``: nothing a preset
+    or a flag says may make the bench write outside its results folder."""
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise ValueError(f"{path} is outside the results folder {folder}")
+    return path
 
 
 def expand_grid(cfg: BenchConfig) -> list[RunSpec]:
@@ -94,7 +120,8 @@ def expand_grid(cfg: BenchConfig) -> list[RunSpec]:
                 for seed in range(1, cfg.seeds + 1):
                     for model in cfg.models:
                         variant = get_variant(model)
-                        out_dir = cfg.results_path / backbone_slug(backbone) / variant.name
+                        out_dir = inside(cfg.results_path,
+                                         cfg.results_path / backbone_slug(backbone) / variant.name)
                         settings = {**cfg.train, **cfg.task_train.get(task, {}),
                                     **cfg.backbone_train.get(backbone, {}), **variant.overrides}
                         train_cfg = TrainConfig(**settings, task=task, source_lang=src, target_lang=tgt,

@@ -18,6 +18,8 @@ from cjkv_phon.cli.console import console, fail, print_table
 
 # benchmarks/results (cjkv_phon.bench.presets.RESULTS_DIR, which imports more than --help needs)
 RESULTS_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
+# The packaged presets, listed from their folder so that --help never goes stale.
+PRESET_NAMES = sorted(p.stem for p in (RESULTS_DIR.parent / "presets").glob("*.yaml"))
 
 
 def _split(value: Optional[str]) -> Optional[tuple[str, ...]]:
@@ -53,7 +55,7 @@ def bench_cli(
     pair: Optional[str] = typer.Option(None, help="Pairs such as zh-vi,ja-ko [default: the preset's]."),
     seeds: Optional[int] = typer.Option(None, help="Number of seeds (runs seeds 1..N) "
                                         "[default: the preset's]."),
-    preset: str = typer.Option("smoke", help="smoke | cpu | paper, or a preset YAML file."),
+    preset: str = typer.Option("smoke", help=f"{' | '.join(PRESET_NAMES)}, or a preset YAML file."),
     results: Optional[str] = typer.Option(None, help="Results folder "
                                           "[default: benchmarks/results/<preset>]."),
     backbone: Optional[str] = typer.Option(None, help="Backbones, comma-separated [default: the preset's]."),
@@ -128,8 +130,12 @@ def leaderboard_cli(
     from cjkv_phon.bench.significance import SignificanceConfig
 
     config = SignificanceConfig(n_resamples=resamples)
-    typer.echo(render_leaderboard(results, fmt, config))
-    if plot is not None:
-        console(stderr=True).print(f"plot written to {plot_leaderboard(results, plot, significance=config)}")
-    if significance_json is not None:
-        console(stderr=True).print(f"significance written to {write_significance(results, significance_json, config)}")
+    try:  # bad or foreign results files, a missing or empty folder, an output onto a folder: one line
+        typer.echo(render_leaderboard(results, fmt, config))
+        if plot is not None:
+            console(stderr=True).print(f"plot written to {plot_leaderboard(results, plot, significance=config)}")
+        if significance_json is not None:
+            console(stderr=True).print(
+                f"significance written to {write_significance(results, significance_json, config)}")
+    except (ValueError, OSError) as err:  # InputError is a ValueError: file and reason
+        fail(f"{err.filename}: {err.strerror}" if isinstance(err, OSError) and err.strerror else str(err))

@@ -100,8 +100,8 @@ def build_data_cli(
         signum = err.signum if isinstance(err, Interrupted) else signal.SIGINT
         fail(f"stopped by {signal.Signals(signum).name}; nothing was promoted, the workers are "
              "stopped and the staging folder is removed", code=128 + signum)
-    except (FileNotFoundError, InputError, NothingToBuild) as err:  # bad or missing input
-        fail(str(err))
+    except (OSError, ValueError, NothingToBuild) as err:  # bad or missing input (InputError), a
+        fail(str(err))                                   # source that lacks a task, a full disk
     print_table(build_table(report))
 
 
@@ -162,6 +162,9 @@ def stats_cli(
         typer.echo(json.dumps(stats, ensure_ascii=False, indent=2, sort_keys=True))
         return
     if json_out is not None:
-        write_json(json_out, stats)
+        try:
+            write_json(json_out, stats)
+        except (OSError, ValueError) as err:  # a folder or a full disk where the JSON goes
+            fail(str(err))
     for table in stats_tables(stats):
         print_table(table)

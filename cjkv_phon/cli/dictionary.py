@@ -82,6 +82,9 @@ def build_dict_cli(
         cfg = load_config(BuildDictConfig, path, overrides)
     except (ValueError, FileNotFoundError) as err:  # unknown pair or bad setting: a usage error
         fail(str(err), code=2)
-    result = build_dict(cfg)
+    try:
+        result = build_dict(cfg)
+    except (ValueError, OSError) as err:  # InputError is a ValueError: file, line and value
+        fail(f"{err.filename}: {err.strerror}" if isinstance(err, OSError) and err.strerror else str(err))
     for table in summary_tables(result):
         print_table(table)

@@ -15,10 +15,19 @@ from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from cjkv_phon.cli.app import app
+from cjkv_phon.cli.console import fail
+
+
+def _one_line(err: BaseException) -> str:
+    """An error as one line: an ``OSError`` with its path and reason (``str`` of one may lack the
+    path, and Arrow's carry a C++ source location on further lines)."""
+    if isinstance(err, OSError) and err.strerror:
+        where = f"{err.filename}: " if err.filename else ""
+        return f"{where}{err.strerror}"
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
 
 
 def summary_table(report) -> Table:  # noqa: ANN001  (PhonemizeReport; imported lazily)
@@ -57,6 +66,11 @@ def phonemize_cli(
     ray_address: Optional[str] = typer.Option(None, help="Existing Ray cluster (e.g. auto, "
                                               "ray://head:10001) [default: a new local Ray]."),
     ray_cpus: Optional[int] = typer.Option(None, help="CPUs of the local Ray [default: all]."),
+    overwrite_columns: bool = typer.Option(False, "--overwrite-columns", help="Let the transcription "
+                                           "replace input columns named ipa, romanized, status (or tokens "
+                                           "when it is not the sentence column) [default: an error]."),
+    allow_empty: bool = typer.Option(False, "--allow-empty", help="Accept an input without sentences "
+                                     "[default: an error]."),
 ) -> None:
     """Transcribe text into tokens, IPA, Romanized and status, with build-data's readings."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -69,10 +83,10 @@ def phonemize_cli(
         cfg = PhonemizeConfig(lang=lang, input=input, output=output, format=fmt, scheme=scheme,
                               tokenize=tokenize, column=column, split=split, engine=engine,
                               workers=workers, start_method=start_method, batch_size=batch_size,
-                              ray_address=ray_address,
-                              ray_cpus=ray_cpus)
+                              ray_address=ray_address, ray_cpus=ray_cpus,
+                              overwrite_columns=overwrite_columns, allow_empty=allow_empty)
     except ValueError as err:  # unknown language, scheme, format...: a usage error
-        raise typer.BadParameter(str(err)) from None
+        fail(str(err), code=2)
     console = Console(stderr=True)  # stdout may be the output itself
     columns = (TextColumn("phonemizing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
@@ -80,7 +94,8 @@ def phonemize_cli(
         # local engine can fork its workers from a parent that has set up once (workers/pool.py).
         # SIGTERM/SIGHUP unwind like Ctrl-C: the workers are killed and the temporary output removed.
         with signals_as_interrupt(), \
-                Progress(*columns, console=console, transient=True, auto_refresh=False) as progress:
+                Progress(*columns, console=console, transient=True, auto_refresh=False,
+                         disable=not console.is_terminal) as progress:   # no stray line off a terminal
             bar = progress.add_task("sentences", total=None)
 
             def advance(n: int) -> None:
@@ -90,11 +105,11 @@ def phonemize_cli(
             report = phonemize(cfg, on_batch=advance)
     except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM/SIGHUP unwound the same way (Interrupted)
         signum = err.signum if isinstance(err, Interrupted) else signal.SIGINT
-        unwritten = "" if output is None else f"; {escape(output)} is not written"
-        console.print(f"[red]error:[/red] stopped by {signal.Signals(signum).name}; the workers are "
-                      f"stopped{unwritten}")
-        raise typer.Exit(code=128 + signum) from None
-    except (FileNotFoundError, InputError, ValueError, RuntimeError) as err:
-        console.print(f"[red]error:[/red] {escape(str(err))}")
-        raise typer.Exit(code=1) from None
+        unwritten = "" if output is None else f"; {output} is not written"
+        fail(f"stopped by {signal.Signals(signum).name}; the workers are stopped{unwritten}",
+             code=128 + signum)
+    except (OSError, InputError, ValueError, RuntimeError, OverflowError) as err:
+        # OSError: a missing input, a full disk, an output whose folder is a file, a device that
+        # refuses writes; each is one line naming the path (never a traceback).
+        fail(_one_line(err))
     console.print(summary_table(report))

@@ -10,6 +10,7 @@ The recipe (a ``TrainConfig`` YAML) is read first; flags that are given override
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, Optional
 
@@ -33,6 +34,23 @@ def metrics_table(record: dict[str, Any]) -> Table:
                      f"({t['train_sentences_per_s']:.1f} sent/s), eval "
                      f"{t['eval_s']:.0f}s; peak RSS {record['peak_memory']['rss_mib']:.0f} MiB")
     return table
+
+
+def data_problem(data_dir: str, task: str) -> str | None:
+    """Why ``data_dir`` cannot be the built data of ``task``, or None.
+
+    The default folder is relative to the current folder: run from elsewhere, the data is not
+    "not built" but looked for in the wrong place, and the message says so.
+    """
+    folder = Path(data_dir)
+    if (folder / task).is_dir():
+        return None
+    where = f"{folder} (that is {folder.resolve()})" if not folder.is_absolute() else str(folder)
+    if not folder.is_dir():
+        hint = (f"; relative paths start at the current folder {Path.cwd()}: run from the repository "
+                "root, or pass --data-dir" if not folder.is_absolute() else "")
+        return f"no built data folder {where}{hint}; build it with: cjkv build-data"
+    return f"{where} has no {task}/ folder; build it with: cjkv build-data --tasks {task}"
 
 
 def _pair(pair: Optional[str]) -> tuple[Optional[str], Optional[str]]:
@@ -132,9 +150,18 @@ def train_cli(
         names.check_backbone(cfg.backbone)
     except (ValueError, FileNotFoundError) as err:  # a bad setting or unknown name is a usage error
         fail(str(err), code=2)
+    problem = data_problem(cfg.data_dir, cfg.task)
+    if problem:
+        fail(problem)
     from cjkv_phon.training.trainer import train
 
-    record = train(cfg)
+    try:
+        record = train(cfg)
+    except (OSError, ValueError, EOFError) as err:  # bad input, a full disk (InputError is a ValueError;
+        # EOFError is what an empty file gives torch.load, and click would print only "Aborted!")
+        logging.getLogger(__name__).debug("train failed", exc_info=True)
+        fail(f"{err.filename}: {err.strerror}" if isinstance(err, OSError) and err.strerror and err.filename
+             else f"{type(err).__name__}: {err}" if isinstance(err, EOFError) else str(err))
     if "metrics" in record:
         print_table(metrics_table(record))
     else:

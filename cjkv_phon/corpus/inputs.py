@@ -91,6 +91,9 @@ def read_input(path: str, column: str | None = None, split: str | None = None) -
         InputError: a malformed line or value (file, line or row, value).
     """
     kind = input_kind(path)
+    if split is not None and kind != "hf":
+        raise InputError(f"--split {split!r} chooses a split of a datasets folder, but this is a {kind} "
+                         "input; leave --split out", "<stdin>" if path == STDIN else path)
     if kind == "text":
         return _check(_read_text(path), column)
     if kind == "jsonl":
@@ -157,7 +160,7 @@ def _read_jsonl(path: Path) -> CorpusInput:
     for name in names:
         try:
             columns[name] = pa.array([row.get(name) for row in rows])
-        except (pa.ArrowException, TypeError) as err:
+        except (pa.ArrowException, TypeError, OverflowError) as err:
             raise InputError(f"field {name!r} mixes types across lines ({err})", path) from None
     table = pa.table(columns) if names else pa.table({"text": pa.array([], pa.string())})
     return CorpusInput(table, "", str(path), "jsonl", lines=tuple(lines))
@@ -172,6 +175,9 @@ def _read_hf(path: Path, split: str | None) -> CorpusInput:
             raise InputError(f"a DatasetDict folder: choose a split with --split; splits: "
                              f"{', '.join(loaded)}", path, value=split)
         loaded = loaded[split]
+    elif split is not None:
+        raise InputError(f"--split {split!r}: this datasets folder holds one split, not a DatasetDict; "
+                         "leave --split out", path)
     table = loaded.with_format("arrow")[0:len(loaded)]  # indices (select/shuffle) applied
     return CorpusInput(pa.table(table), "", str(path), "hf")
 
@@ -185,6 +191,7 @@ def _check(read: CorpusInput, column: str | None) -> CorpusInput:
     if column not in names:
         raise InputError(f"no {column!r} column (columns: {', '.join(names) or 'none'}); name the "
                          "sentence column with --column", shown)
+    _check_one_field(read, column, shown)
     for i, value in enumerate(read.table.column(column).to_pylist()):
         problem = sentence_problem(value)
         if problem:
@@ -192,6 +199,25 @@ def _check(read: CorpusInput, column: str | None) -> CorpusInput:
                 raise InputError(f"{column}: {problem}", shown, read.lines[i], value)
             raise InputError(f"row {i}: {column}: {problem}", shown, value=value)
     return CorpusInput(read.table, column, read.path, read.kind, read.files, read.lines)
+
+
+def _check_one_field(read: CorpusInput, column: str, shown: str) -> None:
+    """A JSONL file whose lines use ``text`` on some and ``tokens`` on others is one error naming
+    both kinds of line: blaming the first line without the chosen field would blame a valid line."""
+    names = read.table.schema.names
+    if read.kind != "jsonl" or read.lines is None or not {"text", "tokens"} <= set(names):
+        return
+    if read.table.column(column).null_count == 0:
+        return
+    texts, tokens = read.table.column("text").to_pylist(), read.table.column("tokens").to_pylist()
+    first_text = next((i for i, (t, k) in enumerate(zip(texts, tokens)) if k is None and t is not None), None)
+    first_tokens = next((i for i, k in enumerate(tokens) if k is not None), None)
+    if first_text is None or first_tokens is None:
+        return
+    later = max(first_text, first_tokens)
+    raise InputError(f"lines mix a 'text' field (first on line {read.lines[first_text]}) and a 'tokens' "
+                     f"field (first on line {read.lines[first_tokens]}); use one field on every line "
+                     f"(reading {column!r})", shown, read.lines[later])
 
 
 def sentence_problem(value: Any) -> str | None:

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 import cjkv_phon
+from cjkv_phon.atomic import check_target
 from cjkv_phon.corpus.engines import EngineTimings, make_engine
 from cjkv_phon.corpus.inputs import CorpusInput, read_input
 from cjkv_phon.workers.lifetime import START_METHODS
@@ -29,6 +30,9 @@ from cjkv_phon.errors import InputError, check_choice
 from cjkv_phon.schema import LANGS, SCHEMES, STATUSES
 
 ENGINE_NAMES: tuple[str, ...] = ("local", "ray")
+# A batch is held in memory several times over (input, transcription, Arrow copies) and sent whole to
+# a worker; a million sentences is far past any speed gain (benchmarks/bench_phonemize.py).
+MAX_BATCH_SIZE = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,10 @@ class PhonemizeConfig:
         batch_size: sentences per batch sent to a worker or actor.
         ray_address: an existing Ray cluster (None: a new local Ray).
         ray_cpus: CPUs (and actors) of the local Ray (None: all of the machine's).
+        overwrite_columns: let the transcription replace input columns of the same names (``ipa``,
+            ``romanized``, ``status``, and ``tokens`` when it is not the sentence column); without it
+            such an input is an error, since every other input column is carried through unchanged.
+        allow_empty: accept an input without sentences (an empty output); without it, an error.
     """
 
     lang: str
@@ -69,6 +77,8 @@ class PhonemizeConfig:
     batch_size: int = 500
     ray_address: str | None = None
     ray_cpus: int | None = None
+    overwrite_columns: bool = False
+    allow_empty: bool = False
 
     def __post_init__(self) -> None:
         check_choice("language", self.lang, LANGS)
@@ -79,8 +89,8 @@ class PhonemizeConfig:
         check_choice("start method", self.start_method, START_METHODS)
         if self.workers < 1:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
-        if self.batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if not 1 <= self.batch_size <= MAX_BATCH_SIZE:
+            raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE:,}, got {self.batch_size}")
         output_format(self.output, self.format) if not self.shards else None
 
     @property
@@ -133,6 +143,22 @@ def resolve_tokenize(cfg: PhonemizeConfig, corpus: CorpusInput) -> str:
     return tokenize
 
 
+def check_columns(cfg: PhonemizeConfig, corpus: CorpusInput) -> None:
+    """Refuse an input whose columns the transcription would silently replace (see the config).
+
+    Raises:
+        InputError: naming the columns, unless ``cfg.overwrite_columns``.
+    """
+    clash = [c for c in OUTPUT_COLUMNS if c in corpus.table.schema.names and c != corpus.column]
+    if clash and not cfg.overwrite_columns:
+        raise InputError(f"input column(s) {', '.join(clash)} would be replaced by the transcription "
+                         "(other columns are carried through): rename them, or pass --overwrite-columns",
+                         "<stdin>" if corpus.path == "-" else corpus.path)
+    if corpus.table.num_rows == 0 and not cfg.allow_empty:
+        raise InputError("no sentences to transcribe (pass --allow-empty to write an empty output)",
+                         "<stdin>" if corpus.path == "-" else corpus.path)
+
+
 def _batches(table: pa.Table, size: int) -> list[pa.Table]:
     return [table.slice(i, size) for i in range(0, table.num_rows, size)]
 
@@ -156,20 +182,36 @@ def phonemize(cfg: PhonemizeConfig, on_batch: Callable[[int], None] | None = Non
         InputError: a malformed input (file, line or row, value); nothing is written.
     """
     start, cpu_start = time.perf_counter(), time.process_time()
+    if cfg.output is not None and not cfg.shards:       # before any work: where the output goes
+        if Path(cfg.output).is_dir():
+            raise ValueError(f"--output {cfg.output} is a folder; give a file (a folder of parquet "
+                             "shards is written by --engine ray --format parquet)")
+        check_target(cfg.output)
     corpus = read_input(cfg.input, cfg.column, cfg.split)
+    check_columns(cfg, corpus)
     tokenize = resolve_tokenize(cfg, corpus)
     transcriber = Transcriber(cfg.lang, cfg.scheme, tokenize, corpus.column)
     read_s, read_cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
+    owned = engine is None
     if engine is None:
         engine = (make_engine("ray", address=cfg.ray_address, num_cpus=cfg.ray_cpus)
                   if cfg.engine == "ray" else make_engine("local", workers=cfg.workers,
                                                           start_method=cfg.start_method))
+    try:
+        return _run(cfg, corpus, tokenize, transcriber, engine, on_batch,
+                    (start, cpu_start, read_s, read_cpu_s))
+    finally:
+        if owned and hasattr(engine, "close"):
+            engine.close()       # a local Ray this run started is stopped with its actors
+
+
+def _run(cfg: PhonemizeConfig, corpus: CorpusInput, tokenize: str, transcriber: Transcriber, engine: Any,
+         on_batch: Callable[[int], None] | None, clock: tuple[float, float, float, float]) -> PhonemizeReport:
+    """Transcribe ``corpus`` on ``engine`` and write the output (``phonemize`` after reading)."""
+    start, cpu_start, read_s, read_cpu_s = clock
     if cfg.shards:
         return _write_shards(cfg, corpus, transcriber, engine, start, read_s)
     fmt = output_format(cfg.output, cfg.format)
-    if cfg.output is not None and Path(cfg.output).is_dir():
-        raise ValueError(f"--output {cfg.output} is a folder; give a file (a folder of parquet "
-                         "shards is written by --engine ray --format parquet)")
     timings = EngineTimings()
     counts: Counter[str] = Counter()
     engine_start = time.perf_counter()

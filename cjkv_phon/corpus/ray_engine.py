@@ -22,8 +22,11 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import socket
+import sys
 import time
 import uuid
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -43,6 +46,25 @@ def _ray() -> Any:
     return ray
 
 
+CONNECT_TIMEOUT_S = 10.0
+
+
+def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
+    """Raise a one-line ``RuntimeError`` if ``host:port`` (or ``ray://host:port``) does not accept a
+    TCP connection within ``timeout`` seconds; ``auto`` and other forms are left to Ray."""
+    hostport = address.removeprefix("ray://")
+    host, sep, port = hostport.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as err:
+        reason = err.strerror or str(err) or type(err).__name__
+        raise RuntimeError(f"--ray-address {address}: no Ray cluster answers there ({reason}, waited at "
+                           f"most {timeout:.0f} s); start one with `ray start --head`, or leave out "
+                           "--ray-address for a local Ray") from None
+
+
 @dataclass(frozen=True)
 class RayEngine:
     """Ray Data engine.
@@ -59,25 +81,59 @@ class RayEngine:
     actors: int | None = None
 
     def connect(self) -> Any:
-        """Start (or join) Ray once per process and return the ``ray`` module."""
+        """Start (or join) Ray once per process and return the ``ray`` module.
+
+        Raises:
+            RuntimeError: one line, when the cluster at ``address`` cannot be reached (checked with
+                a TCP connect of at most :data:`CONNECT_TIMEOUT_S` first: Ray itself retries an
+                unreachable address for minutes) or when ``auto`` finds no running cluster.
+        """
         ray = _ray()
         if not ray.is_initialized():
-            ray.init(address=self.address or "local",
-                     num_cpus=None if self.address else self.num_cpus,
-                     include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
+            if self.address:
+                check_reachable(self.address)
+            else:
+                # A new local Ray turns token authentication on by itself and logs a warning that it
+                # did, on every run: that notice (only it) is silenced for the local Ray we start.
+                logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(
+                    logging.ERROR)
+            try:
+                ray.init(address=self.address or "local",
+                         num_cpus=None if self.address else self.num_cpus,
+                         include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
+            except (ConnectionError, TimeoutError, ValueError, RuntimeError) as err:
+                first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+                raise RuntimeError(f"--ray-address {self.address or 'local'}: cannot start or join Ray: "
+                                   f"{first}") from None
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True  # same row order as the input, always
         context.enable_progress_bars = False             # the CLI shows its own progress
-        logging.getLogger("ray.data").setLevel(logging.WARNING)
+        # Ray Data warns, on every successful run, that progress bars are off (the CLI draws its own).
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
         return ray
+
+    def close(self) -> None:
+        """Stop the local Ray this engine started (its actors and agents with it); a cluster joined
+        with ``address`` is left running. Without it the actors outlive the run for a minute or two."""
+        if self.address is None and "ray" in sys.modules:
+            import ray
+            if ray.is_initialized():
+                ray.shutdown()
 
     def _pool_size(self, ray: Any) -> int:
         return self.actors or self.num_cpus or max(1, int(ray.cluster_resources().get("CPU", 1)))
 
     def _map(self, ray: Any, ds: Any, transcriber: Transcriber, batch_size: int | None) -> Any:
-        return ds.map_batches(Transcriber, fn_constructor_kwargs={**transcriber.settings(), "eager": True},
-                              batch_size=batch_size, batch_format="pyarrow", num_cpus=1,
-                              compute=ray.data.ActorPoolStrategy(size=self._pool_size(ray)))
+        # Restartable actors whose constructor arguments live in the object store make Ray log an
+        # error-level line on every run: max_restarts=0 (Ray's own advice) makes a lost actor fail the
+        # run instead, and a rerun starts afresh (outputs are atomic). Ray 2.60 still takes it only
+        # as a ``ray_remote_args`` keyword, deprecated, so that one warning is silenced here.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="`ray_remote_args` is deprecated")
+            return ds.map_batches(Transcriber, fn_constructor_kwargs={**transcriber.settings(), "eager": True},
+                                  batch_size=batch_size, batch_format="pyarrow", num_cpus=1,
+                                  compute=ray.data.ActorPoolStrategy(size=self._pool_size(ray)),
+                                  max_restarts=0)
 
     def run(self, transcriber: Transcriber, batches: list[pa.Table],
             timings: EngineTimings) -> Iterator[pa.Table]:

@@ -30,6 +30,7 @@ from typing import Iterable
 
 from cjkv_phon.dictionary.muse import MuseFile, muse_path, read_muse
 from cjkv_phon.dictionary.orthography import in_orthography
+from cjkv_phon.errors import InputError
 from cjkv_phon.schema import LANGS
 
 log = logging.getLogger(__name__)
@@ -166,11 +167,15 @@ def pivot_pair(muse_dir: str | Path, pair: str, *, use_reverse: bool = False,
     src_paths, tgt_paths = pivot_files(muse_dir, src, tgt, use_reverse)
     src_files = tuple(read_muse(p, skip_malformed=skip_malformed) for p in src_paths)
     tgt_files = tuple(read_muse(p, skip_malformed=skip_malformed) for p in tgt_paths)
+    for muse in (*src_files, *tgt_files):
+        if not muse.pairs:
+            raise InputError("no dictionary entries in this MUSE file (empty, or every line skipped)",
+                             muse.path)
     entries = pivot(src_files, tgt_files, src, tgt, keep_identical=keep_identical, keep_noise=keep_noise,
                     stats=stats)
     if not entries:
-        names = ", ".join(p.name for p in (*src_paths, *tgt_paths))
-        raise ValueError(f"pivot {pair} is empty: {names} share no English word")
+        names = ", ".join(str(p) for p in (*src_paths, *tgt_paths))
+        raise InputError(f"pivot {pair} is empty: {names} share no English word")
     log.info("pivot %s: %d entries, %d distinct sources", pair, len(entries),
              len({e.source for e in entries}))
     return entries, src_files + tgt_files

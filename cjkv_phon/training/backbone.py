@@ -3,8 +3,8 @@
 Four kinds of names, tried in this order:
 
 * ``tiny-bert`` / ``tiny-xlmr``: a randomly initialised 2-layer, hidden-32 ``BertModel`` /
-  ``XLMRobertaModel`` with a tokenizer trained in seconds (``tokenizers`` library) on the text the
-  caller passes (the run's own sentences): WordPiece for the BERT family, Unigram with a ``▁`` metaspace
+  ``XLMRobertaModel`` with a tokenizer made in milliseconds, deterministically (one corpus, one
+  tokenizer, byte for byte), from the text the caller passes (the run's own sentences): WordPiece for the BERT family, Unigram with a ``▁`` metaspace
   (SentencePiece-style) for XLM-R. Built once per corpus and cached under
   ``<cache>/<name>-<corpus hash>``; for tests and smoke runs, offline.
 * ``multilingual-e5-small``: the project's default, the folder written by ``../shared/tools/make-backbone``
@@ -21,14 +21,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import shutil
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 import torch
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 from transformers import (AutoModel, AutoTokenizer, BertConfig, BertModel, PreTrainedTokenizerFast,
                           XLMRobertaConfig, XLMRobertaModel)
 
@@ -133,15 +135,43 @@ def build_tiny_backbone(name: str, corpus: list[str], cache: Path) -> Path:
     return path
 
 
+def _counts(tok: Tokenizer, corpus: list[str]) -> tuple[Counter[str], Counter[str]]:
+    """Word and character counts of ``corpus``, normalised and pre-tokenized as ``tok`` does."""
+    words: Counter[str] = Counter()
+    for line in corpus:
+        words.update(w for w, _ in tok.pre_tokenizer.pre_tokenize_str(tok.normalizer.normalize_str(line)))
+    chars: Counter[str] = Counter()
+    for word, n in words.items():
+        for ch in word:
+            chars[ch] += n
+    return words, chars
+
+
+def _by_count(counts: Counter[str]) -> list[str]:
+    """Keys by decreasing count, ties by the text itself: an order that no hash seed can change."""
+    return sorted(counts, key=lambda k: (-counts[k], k))
+
+
 def _train_tokenizer(family: str, corpus: list[str]) -> PreTrainedTokenizerFast:
-    """WordPiece (BERT) or Unigram + metaspace (XLM-R) trained on ``corpus``."""
+    """WordPiece (BERT) or Unigram + metaspace (XLM-R) over ``corpus``, the same for the same corpus.
+
+    The ``tokenizers`` trainers are not deterministic (their tie-breaking follows Rust hash maps,
+    seeded per process: four builds from one corpus gave four vocabularies, so a tiny backbone's
+    results and checkpoints depended on which process built its cache). The vocabulary is therefore
+    chosen here, by counts with ties broken by the text: every character (and, for WordPiece, every
+    character as a continuation piece), then the most frequent whole words, up to ``TINY_VOCAB``.
+    Unigram pieces are scored by their log relative frequency.
+    """
     if family == "bert":
         tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
         tok.normalizer = normalizers.BertNormalizer(lowercase=False, strip_accents=False)
         tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        words, chars = _counts(tok, corpus)
+        pieces = [*_by_count(chars), *(f"##{c}" for c in _by_count(chars)),
+                  *(w for w in _by_count(words) if len(w) > 1)]
+        vocab = list(dict.fromkeys([*_BERT_SPECIALS, *pieces]))[:TINY_VOCAB]
+        tok.model = models.WordPiece({p: i for i, p in enumerate(vocab)}, unk_token="[UNK]")
         tok.decoder = decoders.WordPiece()
-        tok.train_from_iterator(corpus, trainers.WordPieceTrainer(vocab_size=TINY_VOCAB,
-                                                                  special_tokens=list(_BERT_SPECIALS)))
         tok.post_processor = processors.TemplateProcessing(
             single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
         return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]",
@@ -149,9 +179,13 @@ def _train_tokenizer(family: str, corpus: list[str]) -> PreTrainedTokenizerFast:
     tok = Tokenizer(models.Unigram())
     tok.normalizer = normalizers.NFKC()
     tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    words, chars = _counts(tok, corpus)
+    n_words, n_chars = sum(words.values()), sum(chars.values())
+    scored = [*((c, math.log(chars[c] / n_chars)) for c in _by_count(chars)),
+              *((w, math.log(words[w] / n_words)) for w in _by_count(words) if len(w) > 1)]
+    scored = [(p, 0.0) for p in _XLMR_SPECIALS] + [(p, x) for p, x in scored if p not in _XLMR_SPECIALS]
+    tok.model = models.Unigram(scored[:TINY_VOCAB], unk_id=_XLMR_SPECIALS.index("<unk>"))
     tok.decoder = decoders.Metaspace()
-    tok.train_from_iterator(corpus, trainers.UnigramTrainer(
-        vocab_size=TINY_VOCAB, special_tokens=list(_XLMR_SPECIALS), unk_token="<unk>"))
     tok.post_processor = processors.TemplateProcessing(
         single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 2)])
     return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>",

@@ -8,7 +8,8 @@ fallback for pairs the paper does not cover.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import math
+from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from typing import Any
 
@@ -45,6 +46,32 @@ def paper_hparams(task: str, src: str, tgt: str) -> dict[str, float]:
     table = yaml.safe_load(resources.files("cjkv_phon.resources").joinpath("paper_hparams.yaml")
                            .read_text(encoding="utf-8"))
     return dict(table.get(task, {}).get(f"{src}-{tgt}", _FALLBACK_HPARAMS))
+
+
+_KINDS = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,), "dict[str, Any]": (dict,)}
+_KIND_WORDS = {"int": "a whole number", "float": "a number", "bool": "true or false", "str": "text",
+               "dict[str, Any]": "a mapping"}
+
+
+def check_types(config: Any) -> None:
+    """Raise ``ValueError`` naming a setting whose value has the wrong type or is not finite.
+
+    Recipes and presets are YAML, where ``seeds: "3"`` is a string and ``lr: 5e-5`` (no dot) is one
+    too; the comparisons of ``__post_init__`` would fail on them with a TypeError, and ``nan`` passes
+    every comparison, so types and finiteness are checked first, from the annotations.
+    """
+    for f in fields(config):
+        value = getattr(config, f.name)
+        kind = str(f.type).replace(" | None", "")
+        if value is None and str(f.type).endswith("| None"):
+            continue
+        allowed = _KINDS.get(kind)
+        if allowed is None:
+            continue
+        if not isinstance(value, allowed) or (isinstance(value, bool) and kind != "bool"):
+            raise ValueError(f"{f.name} must be {_KIND_WORDS[kind]}, got {value!r}")
+        if kind == "float" and not math.isfinite(value):
+            raise ValueError(f"{f.name} must be a finite number, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -118,6 +145,9 @@ class TrainConfig:
     extra_target_tests: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        check_types(self)
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0, got {self.seed}")
         if self.task not in TASKS:
             raise ValueError(f"unknown task {self.task!r}; valid: {', '.join(TASKS)}")
         for side, lang in (("source_lang", self.source_lang), ("target_lang", self.target_lang)):

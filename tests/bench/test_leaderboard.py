@@ -147,7 +147,8 @@ def test_plot_png(results, tmp_path):
 
 
 def test_plot_without_results_raises(tmp_path):
-    with pytest.raises(ValueError, match="no target test F1"):
+    # An empty results folder is refused when read (issue 23: it used to give the paper's rows only).
+    with pytest.raises(ValueError, match="no results.json"):
         plot_leaderboard(tmp_path, tmp_path / "f1.png")
 
 

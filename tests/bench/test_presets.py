@@ -86,7 +86,8 @@ def test_variants_table_errors_name_the_line():
 
 
 def test_backbone_slug():
-    assert backbone_slug("/root/.cache/cjkv/backbones/multilingual-e5-small") == "multilingual-e5-small"
+    # A local folder: its name plus a hash of its absolute path (issue 23: equal names must not collide).
+    assert backbone_slug("/root/.cache/cjkv/backbones/multilingual-e5-small").startswith("multilingual-e5-small-")
     assert backbone_slug("intfloat/multilingual-e5-small") == "intfloat--multilingual-e5-small"
     assert backbone_slug("tiny-bert") == "tiny-bert"
 

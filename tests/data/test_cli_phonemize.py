@@ -68,7 +68,7 @@ def test_text_file_workers_and_formats_agree(tmp_path: Path, xtreme_dir: Path) -
     meta = json.loads(table.schema.metadata[b"cjkv_phon.phonemize"])
     assert meta["lang"] == "vi" and meta["tokenize"] == "words" and meta["versions"]
     phonemize(PhonemizeConfig(lang="vi", input=str(tmp_path / "one.parquet"), column="tokens",
-                              output=str(tmp_path / "again.tsv")))
+                              output=str(tmp_path / "again.tsv"), overwrite_columns=True))
     tsv = (tmp_path / "again.tsv").read_text(encoding="utf-8")
     sentences = tsv.split("\n\n")[:-1]
     assert len(sentences) == 30

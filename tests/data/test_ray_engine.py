@@ -44,7 +44,8 @@ def test_ray_output_is_identical_to_local(tmp_path: Path, xtreme_dir: Path, ray_
     # parquet in, parquet shards out, both read and written by Ray itself
     shards = tmp_path / "shards"
     report = phonemize(PhonemizeConfig(lang="zh", input=str(tmp_path / "local.parquet"), column="tokens",
-                                       output=str(shards), format="parquet", engine="ray", batch_size=8),
+                                       output=str(shards), format="parquet", engine="ray", batch_size=8,
+                                       overwrite_columns=True),
                        engine=ray_engine)
     table = pq.read_table(sorted(shards.glob("*.parquet")))
     expected = pq.read_table(tmp_path / "local.parquet")

@@ -7,7 +7,6 @@ import random
 import pytest
 import torch
 
-from cjkv_phon.schema import PANX_LABELS
 from cjkv_phon.training import trainer
 from cjkv_phon.training.batches import Collator
 from cjkv_phon.training.config import TrainConfig

@@ -45,8 +45,8 @@ def test_an_interrupted_and_resumed_run_reproduces_the_uninterrupted_one(tiny_ru
     assert stopped == {"run_id": "panx_zh-vi_phonexl_s1", "status": "stopped", "step": 3}
     assert not (tmp_path / "b" / stopped["run_id"] / "results.json").exists()
     resumed = train(tiny_run(out_dir=str(tmp_path / "b")))
-    # 16 sentences split into at most 16 chunks of <= 128 tiny-xlmr subwords (natural tokenisation;
-    # 20 chunks per-token): 4 steps of 4 per epoch.
+    # 16 sentences split into at most 16 chunks of <= 128 tiny-xlmr subwords (natural tokenisation,
+    # the deterministic tiny tokenizer): 4 steps of 4 per epoch.
     assert resumed["timings"]["steps"] == full["timings"]["steps"] == 8
     assert resumed["metrics"] == full["metrics"] and resumed["history"] == full["history"]
     assert resumed["config_hash"] == full["config_hash"]

@@ -10,10 +10,9 @@ is recorded per token (``Transcription.read_as``; the build counts it per file i
 
 ``ko-hanja``: Hanja -> Hangul by the ``hanja`` package's reading table (``hanja.translate``, which
 applies the initial-sound rule at a word start: 李 -> 이, 女子 -> 여자), then the Korean phonemizer. A
-character the table lacks stays ``failed``. The ``hanja`` package pins old versions of PyYAML and its
-own test tools as requirements, which conflict with this project's pins, so it is installed with
-``pip install --no-deps hanja==0.15.1`` (README setup and ``.ci/run``); where it is missing, Hanja
-stay ``failed`` and ``versions()`` says so.
+character the table lacks stays ``failed``. ``hanja`` is an ordinary dependency (``pyproject.toml``
+pins the PyYAML version it requires); where it is missing, Hanja stay ``failed`` and ``versions()``
+says so.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from typing import Iterable, Sequence
 
 from cjkv_phon.data.phonemize.base import Phonemizer
 from cjkv_phon.data.phonemize.routing import read_foreign
-from cjkv_phon.data.phonemize.scripts import Piece, combine, failed, passthrough, script_of
+from cjkv_phon.data.phonemize.scripts import Piece, combine, passthrough, script_of
 from cjkv_phon.data.phonemize.transcription import Transcription
 
 # Scripts that are copied as written in every language (see the module docstring).
