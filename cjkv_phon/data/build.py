@@ -39,7 +39,8 @@ import cjkv_phon
 from cjkv_phon.atomic import atomic_path
 from cjkv_phon.data.build_plan import (BuildDataConfig, BuildReport, FileReport, Job, plan_jobs,
                                        resolve_source)
-from cjkv_phon.data.build_state import code_fingerprint, env_fingerprint, is_up_to_date, job_state
+from cjkv_phon.data.build_state import (code_fingerprint, env_fingerprint, is_up_to_date, job_state,
+                                        read_states, write_states)
 from cjkv_phon.data.features import hf_features_metadata, with_tag_ids
 from cjkv_phon.data.input_rules import read_checks
 from cjkv_phon.data.layout import apply_layout
@@ -127,12 +128,12 @@ class _Task:
 
 def _file_metadata(task: _Task, versions: dict[str, str], n_skipped: int,
                    n_normalised: int = 0, routed: dict[str, int] | None = None) -> dict[bytes, bytes]:
-    """Parquet schema metadata: provenance, plus the build state used for the up-to-date check."""
+    """Parquet schema metadata: provenance (the build state is kept beside the release, ``build_state``)."""
     values = {
         "task": task.job.task, "lang": task.job.lang, "split": task.job.split,
         "scheme": task.cfg.scheme, "versions": versions, "source_sha256": task.inputs,
         "source_kind": task.source.kind, "cjkv_phon_version": cjkv_phon.__version__,
-        "config": task.cfg.content_settings(task.job), "build_state": task.state, "skipped": n_skipped,
+        "config": task.cfg.content_settings(task.job), "skipped": n_skipped,
         "normalisation": {"form": "NFC", "tokens_changed": n_normalised},
         "read_as_other_language": routed or {},
     }
@@ -314,11 +315,11 @@ def build_data(cfg: BuildDataConfig,
     out = cfg.release_dir
     clean_stale_staging(out)
     code, env = code_fingerprint(), env_fingerprint()
-    tasks, fresh = [], {}
+    tasks, fresh, recorded = [], {}, read_states(out)
     for job in jobs:
         inputs = source.fingerprint(job.task, job.lang, job.split)
         state = job_state(job, inputs, cfg, code, env)
-        if is_up_to_date(out / job.relpath, state, out, job.relpath):
+        if is_up_to_date(out / job.relpath, state, out, job.relpath, recorded):
             log.info("%s is up to date", job.relpath)
             fresh[job.key] = _up_to_date_report(job, out / job.relpath)
             if on_file_done is not None:
@@ -332,6 +333,7 @@ def build_data(cfg: BuildDataConfig,
     wrote = bool(tasks) or not (out / "manifest.json").is_file()
     if wrote:
         write_release(out, cfg)
+        write_states(out, {t.job.relpath: t.state for t in tasks})
     return BuildReport(str(out), reports, tuple(excluded), time.perf_counter() - start, wrote)
 
 

@@ -1,9 +1,14 @@
-"""Whether a built file is up to date: the build state recorded in its metadata, and its bytes.
+"""Whether a built file is up to date: the build state recorded beside the release, and its bytes.
 
-Each file's parquet metadata holds a build state: a sha256 over its job, its inputs' sha256s, the
-content settings, a fingerprint of the data code and tables, and one of the installed packages. A
-rerun skips a file whose state is unchanged and whose bytes still match the manifest; anything else
-(a code or table change, a package upgrade, a damaged copy) is rebuilt.
+Each file has a build state: a sha256 over its job, its inputs' sha256s, the content settings, a
+fingerprint of the data code and tables, and one of the installed packages. A rerun skips a file whose
+state is unchanged and whose bytes still match the manifest; anything else (a code or table change, a
+package upgrade, a damaged copy) is rebuilt.
+
+The states live in ``<release>/.build-state.json`` (ignored by git), not in the parquet files: a state
+hashes the machine's installed packages and the code, so inside the files it made the same data differ
+byte for byte between machines (and after any edit of the data code), and the committed manifest's
+sha256s could not be checked anywhere else. Without the state file every file is rebuilt once.
 """
 
 from __future__ import annotations
@@ -14,12 +19,12 @@ from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 
-import pyarrow as pa
-
 import cjkv_phon
+from cjkv_phon.atomic import write_json
 from cjkv_phon.data.build_plan import BuildDataConfig, Job
 from cjkv_phon.data.integrity import matches_manifest
-from cjkv_phon.data.release_reader import read_file_metadata
+
+STATE_FILE = ".build-state.json"
 
 # Code whose change must invalidate built files (paths relative to the package root). The release card,
 # stats and CLI code only present the data, so editing them does not force a rebuild.
@@ -63,16 +68,31 @@ def job_state(job: Job, inputs: dict[str, str], cfg: BuildDataConfig, code: str,
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def is_up_to_date(path: Path, state: str, out: Path, relpath: str) -> bool:
-    """Same build state in the file's metadata AND the same bytes as its manifest entry.
+def read_states(out: Path) -> dict[str, str]:
+    """``{relpath: build state}`` recorded in ``out``; empty when absent or unreadable (all rebuilt)."""
+    try:
+        states = json.loads((out / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(states, dict):
+        return {}
+    return {k: v for k, v in states.items() if isinstance(k, str) and isinstance(v, str)}
 
-    The state alone says what the file was built from; the manifest check (size, then sha256) says
-    the file is still what was built: a flipped byte or a truncated copy is rebuilt, not trusted.
+
+def write_states(out: Path, states: dict[str, str]) -> None:
+    """Record ``states`` (merged over those of files still present), atomically."""
+    kept = {rel: state for rel, state in read_states(out).items() if (out / rel).is_file()}
+    write_json(out / STATE_FILE, dict(sorted({**kept, **states}.items())))
+
+
+def is_up_to_date(path: Path, state: str, out: Path, relpath: str,
+                  states: dict[str, str] | None = None) -> bool:
+    """Same build state recorded for the file AND the same bytes as its manifest entry.
+
+    The state says what the file was built from; the manifest check (size, then sha256) says the file
+    is still what was built: a flipped byte or a truncated copy is rebuilt, not trusted.
     """
     if not path.is_file():
         return False
-    try:
-        same_state = read_file_metadata(path).get("build_state") == state
-    except (OSError, ValueError, pa.ArrowException):
-        return False  # unreadable or foreign file: rebuild it
-    return same_state and matches_manifest(out, relpath)
+    recorded = (read_states(out) if states is None else states).get(relpath)
+    return recorded == state and matches_manifest(out, relpath)

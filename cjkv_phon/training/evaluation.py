@@ -13,6 +13,7 @@ evaluations without improvement).
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -99,7 +100,9 @@ def decode_ids(model: PhoneXLModel, collator: Collator, examples: Sequence[Examp
     (``bf16``: autocast, the CRF's Viterbi stays fp32), and put back in input order.
     """
     device = accelerator.device if accelerator is not None else next(model.parameters()).device
-    chunks = split_examples(examples, collator)
+    # Each input is keyed by its position: inputs may themselves be chunks of one sentence (xtune labels
+    # its dict-MT views of chunked training examples), which share an id and start at chunk 1, 2, ...
+    chunks = split_examples([replace(ex, id=str(i), chunk=0) for i, ex in enumerate(examples)], collator)
     preds: list[list[int] | None] = [None] * len(chunks)
     tops: list[list[int] | None] = [None] * len(chunks)
     was_training = model.training
@@ -118,7 +121,7 @@ def decode_ids(model: PhoneXLModel, collator: Collator, examples: Sequence[Examp
     if any(p is None for p in preds):
         raise RuntimeError(f"{sum(p is None for p in preds)} of {len(chunks)} chunks got no prediction")
     decoded, argmax = rejoin(chunks, preds), rejoin(chunks, tops)
-    return [(decoded[ex.id], argmax[ex.id]) for ex in examples]
+    return [(decoded[str(i)], argmax[str(i)]) for i in range(len(examples))]
 
 
 def predict_tags(model: PhoneXLModel, collator: Collator, examples: Sequence[Example], batch_size: int,

@@ -38,6 +38,9 @@ from cjkv_phon.training.config import TrainConfig
 from cjkv_phon.training.metrics import METRIC_LABELS
 from cjkv_phon.training.precision import resolve_precision, run_device
 
+# Fields added in issue 20 and the value that gives the behaviour before them (absent from old records).
+LEGACY_DEFAULTS: dict[str, Any] = {"tokenisation": "per-token", "input_lr": None, "crf_lr": None}
+
 VERSIONED_PACKAGES = ("cjkv-phon", "torch", "transformers", "tokenizers", "accelerate", "numpy",
                       "seqeval", "pyarrow")
 
@@ -71,16 +74,27 @@ def run_config_hash(cfg: TrainConfig) -> str:
         settings["precision"] = precision
     if not settings.get("extra_target_tests"):      # added in issue 20: absent = the hashes of runs before it
         settings.pop("extra_target_tests", None)
+    # Also added in issue 20, each absent at the value that reproduces the settings before it: no separate
+    # rate for the input-side additions or the CRF (both at head_lr), one tokenisation per token.
+    for key, before in LEGACY_DEFAULTS.items():
+        if settings.get(key) == before:
+            settings.pop(key)
     return config_hash(settings)
 
 
 def legacy_settings(config: dict[str, Any], device: str) -> dict[str, Any]:
-    """A recorded config from before issue 19 in today's fields: its ``bf16`` flag becomes the
-    precision the run computed in (bf16 only on a CUDA device, fp32 on the CPU, whatever the flag)."""
+    """A recorded config from before issues 19/20 in today's fields: its ``bf16`` flag becomes the
+    precision the run computed in (bf16 only on a CUDA device, fp32 on the CPU, whatever the flag); a
+    field added later takes the value that reproduces the run's settings (``LEGACY_DEFAULTS``).
+
+    Code changes that no setting names (issue 20's zero-initialised CRF, for one) are not undone here:
+    the record's ``git_commit`` says which code a run used."""
     out = dict(config)
     if "bf16" in out:
         flag = out.pop("bf16")
         out.setdefault("precision", "bf16" if flag and device.startswith("cuda") else "fp32")
+    for key, before in LEGACY_DEFAULTS.items():
+        out.setdefault(key, before)
     return out
 
 

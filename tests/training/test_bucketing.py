@@ -77,3 +77,19 @@ def test_evaluation_returns_every_sentence_in_its_input_order_whatever_the_batch
         assert [len(p) for p in got] == [len(ex.tokens) for ex in examples]
     reversed_input = predict_tags(model, collator, examples[::-1], 7)
     assert reversed_input == alone[::-1]
+
+
+def test_evaluation_takes_chunks_of_a_sentence_as_inputs(built_data, tiny_backbone):
+    """xtune labels dict-MT views of chunked training examples: inputs that share a sentence id and
+    start at chunk 1. Each is predicted as itself (one tag per token), in any order."""
+    bb = tiny_backbone("tiny-bert")
+    collator = Collator(bb.tokenizer, PANX_LABELS, max_subwords=12)
+    chunks = split_examples(read_examples(built_data, "panx", "zh", "dev"), collator)
+    later = [c for c in chunks if c.chunk > 0]
+    assert later and len({c.id for c in later}) < len(later) + len([c for c in chunks if c.chunk == 0])
+    torch.manual_seed(0)
+    model = PhoneXLModel(bb.model, PANX_LABELS, ModelSettings(use_pe=False, use_le=False, with_mlm_head=False))
+    alone = [predict_tags(model, collator, [c], 1)[0] for c in chunks]
+    assert predict_tags(model, collator, chunks, 8) == alone
+    assert [len(p) for p in alone] == [len(c.tokens) for c in chunks]
+    assert predict_tags(model, collator, later[::-1], 3) == [alone[chunks.index(c)] for c in later[::-1]]

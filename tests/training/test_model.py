@@ -188,9 +188,17 @@ def test_the_data_mlm_vocabulary_holds_every_label_and_the_full_one_is_the_plain
     system.begin_stage(Stage("train", 1), model, examples, lambda exs: [])
     vocab = system.mlm_vocab
     batch = system.prepare(examples, random.Random(0), Stage("train", 1))
-    for view in batch.views.values():                 # every subword of both views is a candidate
+    main = batch.views["main"]                        # every subword of the main view is a candidate
+    real = main.attention_mask.bool() & (main.word_index >= 0)
+    assert (vocab.column[main.input_ids[real]] >= 0).all()
+    switched = batch.views["switched"]                # the case candidates_for exists for: new pieces
+    real = switched.attention_mask.bool() & (switched.word_index >= 0)
+    assert (vocab.column[switched.input_ids[real]] < 0).any()
+    for view in batch.views.values():                 # and every label of any view is one in its batch
         real = view.attention_mask.bool() & (view.word_index >= 0)
-        assert (vocab.column[view.input_ids[real]] >= 0).all()
+        labels = view.input_ids[real]
+        ids, columns = vocab.candidates_for(labels)
+        assert (columns >= 0).all() and torch.equal(ids[columns], labels)
     assert len(vocab.ids) < model.word_embeddings.num_embeddings
     # With every id as a candidate the restricted softmax is exactly the full one.
     everything = MLMVocab.of(set(range(model.word_embeddings.num_embeddings)), model.word_embeddings.num_embeddings)

@@ -63,7 +63,8 @@ MLM_VOCABS = ("data", "full")
 
 @dataclass(frozen=True)
 class MLMVocab:
-    """A candidate vocabulary for the masked-LM softmax: ``ids`` [V'] and ``column`` [V] (-100 = absent)."""
+    """A candidate vocabulary for the masked-LM softmax: ``ids`` [V'] and ``column`` [V] (-100 = absent;
+    ``candidates_for`` adds a batch's absent labels, so no masked position goes unscored)."""
 
     ids: torch.Tensor
     column: torch.Tensor
@@ -77,6 +78,24 @@ class MLMVocab:
 
     def to(self, device: torch.device) -> "MLMVocab":
         return MLMVocab(self.ids.to(device), self.column.to(device))
+
+    def candidates_for(self, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(candidate ids, label columns)`` for one batch: the vocabulary plus any label it lacks.
+
+        The vocabulary is built from the main views (and the dictionary's target side); a code-switched
+        view is tokenised anew, so under natural tokenisation a character right after a switched span
+        starts a stretch and can become a piece the main views never produced (``▁田`` where the main view
+        has ``田``). Such a label would otherwise be absent (-100 = ignored: its masked position silently
+        unscored); it is appended as an extra candidate of this batch's softmax instead.
+        """
+        columns = self.column[labels]
+        absent = columns < 0
+        if not bool(absent.any()):
+            return self.ids, columns
+        extra = torch.unique(labels[absent])                                     # sorted
+        columns = columns.clone()
+        columns[absent] = len(self.ids) + torch.searchsorted(extra, labels[absent])
+        return torch.cat([self.ids, extra]), columns
 
 
 def masked_lm(model: PhoneXLModel, batch: Batch, ratio: float, mask_id: int,
@@ -93,8 +112,9 @@ def masked_lm(model: PhoneXLModel, batch: Batch, ratio: float, mask_id: int,
     labels = batch.input_ids[masked_sub]                                         # [N] subword ids
     if vocab is None:
         return masked_lm_loss(model.mlm_logits(hidden[masked_sub]), labels)     # logits [N, V]
-    logits = model.mlm_logits(hidden[masked_sub], vocab.ids)                     # [N, V']
-    return masked_lm_loss(logits, vocab.column[labels])                         # labels as columns
+    ids, columns = vocab.candidates_for(labels)                                  # every label a candidate
+    logits = model.mlm_logits(hidden[masked_sub], ids)                           # [N, V']
+    return masked_lm_loss(logits, columns)                                       # labels as columns
 
 
 @SYSTEMS.register("phonexl")
