@@ -21,6 +21,7 @@ from cjkv_phon.training.config import TrainConfig
 PRESETS_DIR = BENCHMARKS_DIR / "presets"
 PRESET_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")   # one folder name, never "." or ".."
 RESULTS_DIR = BENCHMARKS_DIR / "results"
+ORDERS = ("cell", "seed")   # BenchConfig.order
 
 
 def _check_train_overrides(where: str, values: Mapping[str, Any]) -> None:
@@ -36,8 +37,10 @@ def _check_train_overrides(where: str, values: Mapping[str, Any]) -> None:
 class BenchConfig:
     """A benchmark grid. Field comments are the CLI help.
 
-    Each run is ``TrainConfig(**train, **task_train[task], **backbone_train[backbone],
-    **variant.overrides)`` plus the grid's own fields (task, pair, seed, system, backbone, out_dir).
+    Each run is ``TrainConfig(**train, **task_train[task], **cell_train[f"{task}/{pair}"],
+    **backbone_train[backbone], **variant.overrides)`` plus the grid's own fields (task, pair, seed,
+    system, backbone, out_dir). ``cell_train`` is for what only one cell has, e.g. PAN-X ja->ko's
+    second Korean test layout.
     """
 
     preset: str = "smoke"                     # name used for the default results folder
@@ -54,6 +57,8 @@ class BenchConfig:
     train: dict[str, Any] = field(default_factory=dict)          # TrainConfig settings for every run
     backbone_train: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-backbone settings
     task_train: dict[str, dict[str, Any]] = field(default_factory=dict)      # per-task settings (panx, udpos)
+    cell_train: dict[str, dict[str, Any]] = field(default_factory=dict)      # per-cell settings ("panx/ja-ko")
+    order: str = "cell"                       # run order: cell (a cell's seeds together) | seed (seed 1 of every cell first)
     pe_design_rule: dict[str, Any] = field(default_factory=dict)  # how PhoneXL's PE design is chosen (pe_design.py)
 
     def __post_init__(self) -> None:
@@ -66,7 +71,9 @@ class BenchConfig:
                 raise ValueError(f"preset {self.preset!r}: {name} must be a list of names, got {value!r}")
             if not value:
                 raise ValueError(f"{name} must not be empty")
-        for name in ("train", "task_train", "backbone_train"):
+        if self.order not in ORDERS:
+            raise ValueError(f"preset {self.preset!r}: order must be one of {', '.join(ORDERS)}, got {self.order!r}")
+        for name in ("train", "task_train", "cell_train", "backbone_train"):
             value = getattr(self, name)
             if not isinstance(value, dict) or (name != "train" and not all(
                     isinstance(v, dict) for v in value.values())):
@@ -96,6 +103,13 @@ class BenchConfig:
                 raise ValueError(f"preset {self.preset!r} task_train: unknown task {task!r}; valid: "
                                  f"{', '.join(TASKS)}")
             _check_train_overrides(f"preset {self.preset!r} task_train[{task!r}]", {**self.train, **values})
+        for cell, values in self.cell_train.items():
+            task, _, pair = cell.partition("/")
+            if task not in self.tasks or pair not in self.pairs:
+                raise ValueError(f"preset {self.preset!r} cell_train: {cell!r} is not a cell of the grid "
+                                 f"(<task>/<pair> of tasks {list(self.tasks)} and pairs {list(self.pairs)})")
+            _check_train_overrides(f"preset {self.preset!r} cell_train[{cell!r}]",
+                                   {**self.train, **self.task_train.get(task, {}), **values})
         if self.pe_design_rule:
             from cjkv_phon.bench.pe_design import PeDesignRule
             try:

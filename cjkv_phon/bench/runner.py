@@ -106,28 +106,31 @@ def inside(folder: Path, path: Path) -> Path:
 
 
 def expand_grid(cfg: BenchConfig) -> list[RunSpec]:
-    """All runs of the grid, in backbone, task, pair, seed, model order.
+    """Every run of the grid, in the order the bench takes them (``cfg.order``).
 
-    Cell-major and seed before model: a grid stopped at any point leaves whole cells, and within a
-    cell every system has the same seeds done (plus at most one seed in progress), so what has
-    finished can already be compared pairwise.
+    ``cell``: backbone, task, pair, seed, model (a cell's seeds together); ``seed``: backbone, seed,
+    task, pair, model, so seed 1 of every cell runs before any seed 2 (a grid longer than a session
+    has every cell at the same number of seeds when it stops).
     """
     specs = []
+    cells = [(task, pair) for task in cfg.tasks for pair in cfg.pairs]
     for backbone in cfg.backbones:
-        for task in cfg.tasks:
-            for pair in cfg.pairs:
-                src, tgt = pair.split("-")
-                for seed in range(1, cfg.seeds + 1):
-                    for model in cfg.models:
-                        variant = get_variant(model)
-                        out_dir = inside(cfg.results_path,
-                                         cfg.results_path / backbone_slug(backbone) / variant.name)
-                        settings = {**cfg.train, **cfg.task_train.get(task, {}),
-                                    **cfg.backbone_train.get(backbone, {}), **variant.overrides}
-                        train_cfg = TrainConfig(**settings, task=task, source_lang=src, target_lang=tgt,
-                                                system=variant.system, seed=seed, backbone=backbone,
-                                                out_dir=str(out_dir))
-                        specs.append(RunSpec(variant, train_cfg, run_id(task, src, tgt, model, seed)))
+        seeds = range(1, cfg.seeds + 1)
+        if cfg.order == "seed":
+            keys = [(task, pair, seed) for seed in seeds for task, pair in cells]
+        else:
+            keys = [(task, pair, seed) for task, pair in cells for seed in seeds]
+        for task, pair, seed in keys:
+            src, tgt = pair.split("-")
+            for model in cfg.models:
+                variant = get_variant(model)
+                out_dir = inside(cfg.results_path, cfg.results_path / backbone_slug(backbone) / variant.name)
+                settings = {**cfg.train, **cfg.task_train.get(task, {}), **cfg.cell_train.get(f"{task}/{pair}", {}),
+                            **cfg.backbone_train.get(backbone, {}), **variant.overrides}
+                train_cfg = TrainConfig(**settings, task=task, source_lang=src, target_lang=tgt,
+                                        system=variant.system, seed=seed, backbone=backbone,
+                                        out_dir=str(out_dir))
+                specs.append(RunSpec(variant, train_cfg, run_id(task, src, tgt, model, seed)))
     return specs
 
 

@@ -103,3 +103,20 @@ def test_task_train_overrides_one_task_only(tmp_path):
     with pytest.raises(ValueError, match=r"task_train\['udpos'\]"):
         BenchConfig(preset="t", task_train={"udpos": {"epochz": 1}})
     assert load_preset("cpu-v2").task_train == {"udpos": {"epochs": 1}}
+
+
+def test_seed_order_runs_seed_one_of_every_cell_first_and_cell_settings_reach_one_cell(tmp_path):
+    cfg = BenchConfig(preset="t", models=("finetune",), tasks=("panx", "udpos"), pairs=("zh-vi", "ja-ko"),
+                      seeds=2, results_dir=str(tmp_path), train={"epochs": 1}, order="seed",
+                      cell_train={"panx/ja-ko": {"extra_target_tests": {"paper-layout": str(tmp_path)}}})
+    specs = expand_grid(cfg)
+    assert [s.bench_id for s in specs][:4] == ["panx_zh-vi_finetune_s1", "panx_ja-ko_finetune_s1",
+                                               "udpos_zh-vi_finetune_s1", "udpos_ja-ko_finetune_s1"]
+    assert [s.config.seed for s in specs] == [1] * 4 + [2] * 4
+    extra = {s.bench_id for s in specs if s.config.extra_target_tests}
+    assert extra == {"panx_ja-ko_finetune_s1", "panx_ja-ko_finetune_s2"}
+    with pytest.raises(ValueError, match="not a cell of the grid"):
+        BenchConfig(preset="t", models=("finetune",), tasks=("panx",), pairs=("zh-vi",),
+                    cell_train={"panx/ja-ko": {"epochs": 2}})
+    with pytest.raises(ValueError, match="order must be one of"):
+        BenchConfig(preset="t", models=("finetune",), order="random")
