@@ -39,7 +39,7 @@ UNKNOWN = {
     "train --pair zh-xx": "unknown pair 'zh-xx'; valid: zh-ja, zh-ko, zh-vi, ja-zh,",
     "train --backbone nope": "unknown backbone 'nope'; valid: multilingual-e5-small, tiny-bert, tiny-xlmr",
     "bench --model nope": "unknown model 'nope'; valid: finetune, phonexl, phonexl-align-only,",
-    "bench --preset nope": "unknown preset 'nope'; valid: cpu, cpu-v2, cpu-v2-ko-layout, paper, smoke",
+    "bench --preset nope": "unknown preset 'nope'; valid: cpu, cpu-v2, cpu-v2-ko-layout, full, paper, smoke",
     "bench --task nope": "unknown task 'nope'; valid: panx, udpos",
     "bench --pair ko": "unknown pair 'ko'; valid: zh-ja,",
     "bench --backbone nope": "unknown backbone 'nope'; valid: multilingual-e5-small",

@@ -14,7 +14,7 @@ from cjkv_phon.training.system import SYSTEMS
 import cjkv_phon.training.systems  # noqa: F401  (registers every system)
 
 
-@pytest.mark.parametrize("name", ["smoke", "cpu", "cpu-v2", "paper"])
+@pytest.mark.parametrize("name", ["smoke", "cpu", "cpu-v2", "paper", "full"])
 def test_presets_load_and_expand(name):
     cfg = load_preset(name)
     specs = expand_grid(cfg)
@@ -72,7 +72,7 @@ def test_load_preset_merges_train_settings():
 
 
 def test_unknown_preset_lists_known():
-    with pytest.raises(FileNotFoundError, match="known: cpu, cpu-v2, cpu-v2-ko-layout, paper, smoke"):
+    with pytest.raises(FileNotFoundError, match="known: cpu, cpu-v2, cpu-v2-ko-layout, full, paper, smoke"):
         load_preset("fast")
 
 
