@@ -96,8 +96,13 @@ def test_phonemize_killed_leaves_no_worker_and_no_output(tmp_path: Path, vi_text
     _assert_all_gone(workers, proc.pid)
     assert not out.exists()
     left = sorted(p.name for p in tmp_path.iterdir())
-    if how == "sigkill":  # only the parent could have removed its temporary file
-        assert all(name.startswith(".out.parquet.") and name.endswith(".tmp") for name in left), left
+    if how == "sigkill":  # only the parent could have removed its temporary file: the next run does
+        assert left and all(name.startswith(".out.parquet.") and name.endswith(".tmp") for name in left), left
+        small = tmp_path.parent / f"{tmp_path.name}-small.txt"
+        small.write_text("Việt Nam\n", encoding="utf-8")
+        rerun = subprocess.run(_phonemize_cmd(small, out), cwd=REPO, env=_env(), capture_output=True, text=True)
+        assert rerun.returncode == 0, rerun.stderr
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["out.parquet"]
     else:
         assert left == [], left
 
