@@ -39,6 +39,7 @@ from cjkv_phon.training import trainer
 from cjkv_phon.training.batches import LANG_IDS
 from cjkv_phon.training.config import TrainConfig
 from cjkv_phon.training.evaluation import decode_tag_ids
+from cjkv_phon.training.results import load_tag_ids
 from cjkv_phon.training.run_data import load_run_data
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,10 +75,10 @@ def measure(cfg: TrainConfig, record: dict) -> dict:
     data = load_run_data(cfg, require_phonemes=True)
     dev = data.evals[("source", "dev")]
     labels = record["decoders"]["labels"]
-    argmax = decode_tag_ids(record["decoders"]["tag_ids"]["source"]["dev"]["argmax"])
+    run_dir = Path(cfg.out_dir) / record["run_id"]
+    argmax = decode_tag_ids(load_tag_ids(run_dir)["source"]["dev"]["argmax"])
     starts = [(tag, labels[a[j]]) for ex, a in zip(dev, argmax, strict=True)
               for j, tag in enumerate(ex.tags) if tag.startswith("B-")]
-    run_dir = Path(cfg.out_dir) / record["run_id"]
     state = torch.load(run_dir / "checkpoint" / "best_model.pt", map_location="cpu", weights_only=True)
     le = state["language_embeddings.weight"]
     return {

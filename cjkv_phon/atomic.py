@@ -150,6 +150,13 @@ def write_text(target: str | Path, text: str) -> Path:
     return Path(target)
 
 
+def write_bytes(target: str | Path, data: bytes) -> Path:
+    """Atomically write ``data`` to ``target``."""
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+    return Path(target)
+
+
 def write_json(target: str | Path, obj: Any) -> Path:
     """Atomically write ``obj`` as pretty, key-sorted JSON (stable bytes for stable input)."""
     return write_text(target, json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True) + "\n")

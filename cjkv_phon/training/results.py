@@ -23,6 +23,7 @@ per side and split, each sentence's id and (correct, predicted, gold) chunk coun
 
 from __future__ import annotations
 
+import gzip
 import json
 import resource
 from pathlib import Path
@@ -30,13 +31,15 @@ from typing import Any, Sequence
 
 import torch
 
-from cjkv_phon.atomic import write_json, write_text
+from cjkv_phon.atomic import write_bytes, write_json, write_text
 from cjkv_phon.provenance import config_hash, git_commit, package_versions
 from cjkv_phon.recipes import config_to_dict
 from cjkv_phon.schema import RESULT_KEYS, run_id
 from cjkv_phon.training.config import TrainConfig
 from cjkv_phon.training.metrics import METRIC_LABELS
 from cjkv_phon.training.precision import resolve_precision, run_device
+
+TAG_IDS_FILE = "tag_ids.json.gz"     # beside results.json (write_results)
 
 # Fields added in issue 20 and the value that gives the behaviour before them (absent from old records).
 LEGACY_DEFAULTS: dict[str, Any] = {"tokenisation": "per-token", "input_lr": None, "crf_lr": None}
@@ -132,8 +135,28 @@ def build_record(cfg: TrainConfig, metrics: dict[str, Any], timings: dict[str, f
 
 
 def write_results(run_dir: str | Path, record: dict[str, Any]) -> Path:
-    """Atomically write ``record`` to ``<run_dir>/results.json``."""
-    return write_json(Path(run_dir) / "results.json", record)
+    """Atomically write ``record`` to ``<run_dir>/results.json``, its per-sentence tag ids beside it.
+
+    ``decoders.tag_ids`` (every evaluated sentence's decoded and argmax tag ids) is most of a record: 2.6 of
+    3.1 MB for a full-data PAN-X ja->ko run. It goes to ``TAG_IDS_FILE`` (gzip, fixed header: stable bytes),
+    written first, so a ``results.json`` -- the mark of a finished run -- never lacks it; the file's record
+    names it (``decoders.tag_ids_file``) and ``load_tag_ids`` reads it. Records without tag ids are written
+    as they are.
+    """
+    run_dir = Path(run_dir)
+    decoders = record.get("decoders")
+    if isinstance(decoders, dict) and "tag_ids" in decoders:
+        blob = json.dumps(decoders["tag_ids"], sort_keys=True).encode()
+        write_bytes(run_dir / TAG_IDS_FILE, gzip.compress(blob, mtime=0))
+        kept = {k: v for k, v in decoders.items() if k != "tag_ids"}
+        record = {**record, "decoders": {**kept, "tag_ids_file": TAG_IDS_FILE}}
+    return write_json(run_dir / "results.json", record)
+
+
+def load_tag_ids(run_dir: str | Path) -> dict[str, Any]:
+    """A finished run's ``{side: {split: {"decoded": ..., "argmax": ...}}}`` (``evaluation.encode_tag_ids``
+    strings) from ``TAG_IDS_FILE``."""
+    return json.loads(gzip.decompress((Path(run_dir) / TAG_IDS_FILE).read_bytes()))
 
 
 def write_predictions(path: str | Path, ids: Sequence[str], tokens: Sequence[Sequence[str]],

@@ -172,3 +172,9 @@ def test_results_carry_tag_ids_argmax_f1_crf_and_unknown_share(tiny_run, tmp_pat
             assert "f1" in dec["argmax_metrics"][side][split]
             assert 0 <= rec["phoneme_vocabulary"]["unknown_share"][f"{side}-{split}"]["share"] <= 1
     assert rec["crf"]["init"] == "zeros" and rec["crf"]["max_abs"]["transitions"] > 0
+    # on disk the tag ids are beside results.json, not in it
+    from cjkv_phon.training.results import load_tag_ids
+    run_dir = tmp_path / "c" / rec["run_id"]
+    on_disk = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
+    assert "tag_ids" not in on_disk["decoders"] and on_disk["decoders"]["tag_ids_file"] == "tag_ids.json.gz"
+    assert load_tag_ids(run_dir) == dec["tag_ids"]
